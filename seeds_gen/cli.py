@@ -1,0 +1,171 @@
+"""`python -m seeds_gen`: generate a synthetic shop into the warehouse's raw schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from seeds_gen.behaviour import BehaviourConfig
+from seeds_gen.cliutil import Parser
+from seeds_gen.generate import GenerationConfig, GeneratorError, generate
+from seeds_gen.warehouse import DB_PATH_ENV_VAR, DEFAULT_DB_PATH, resolve_db_path
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def build_parser() -> Parser:
+    defaults = GenerationConfig()
+    behaviour = BehaviourConfig()
+    p = Parser(
+        prog="python -m seeds_gen",
+        description=(
+            "Simulate a shop's customers (orders, visits, loyalty, reviews, support) and write"
+            " the raw event tables to DuckDB. Churn is simulated as behaviour, never as a label."
+        ),
+    )
+    p.add_argument(
+        "--customers",
+        type=int,
+        default=defaults.customers,
+        help="number of customers (default: %(default)s)",
+    )
+    p.add_argument(
+        "--start",
+        type=_date,
+        default=defaults.start,
+        help="first day of data (default: %(default)s)",
+    )
+    p.add_argument(
+        "--end",
+        type=_date,
+        default=defaults.end,
+        help="data horizon, exclusive (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"DuckDB file (default: ${DB_PATH_ENV_VAR}, else {DEFAULT_DB_PATH})",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace raw tables already in the database"
+    )
+    p.add_argument(
+        "--dirty-rate",
+        type=float,
+        default=defaults.dirty_rate,
+        help="share of extra bad rows per table: duplicates, bad ids, amounts, timestamps and"
+        " categories, plus late arrivals (default: %(default)s)",
+    )
+    p.add_argument(
+        "--truth",
+        action="store_true",
+        help="also write evaluation-only ground truth to schema 'truth'",
+    )
+    p.add_argument(
+        "--truth-as-of",
+        type=_date,
+        action="append",
+        default=None,
+        help="snapshot date for the true label probability"
+        " (repeatable; default: end - churn window)",
+    )
+    p.add_argument(
+        "--churn-window-days",
+        type=int,
+        default=defaults.churn_window_days,
+        help="label window for --truth (default: %(default)s)",
+    )
+    p.add_argument(
+        "--parquet",
+        type=Path,
+        default=None,
+        help="also export each raw table as Parquet into this folder",
+    )
+    p.add_argument(
+        "--annual-churn",
+        type=float,
+        default=behaviour.annual_churn,
+        help="P(churn within a year) of a reference customer (default: %(default)s)",
+    )
+    p.add_argument(
+        "--loyalty-effect",
+        type=float,
+        default=behaviour.loyalty_effect,
+        help="log hazard ratio by which loyalty membership protects (default: %(default)s)",
+    )
+    p.add_argument(
+        "--engagement-effect",
+        type=float,
+        default=behaviour.engagement_effect,
+        help="log hazard ratio per SD of browsing engagement (default: %(default)s)",
+    )
+    p.add_argument(
+        "--satisfaction-effect",
+        type=float,
+        default=behaviour.satisfaction_effect,
+        help="log hazard ratio per SD of satisfaction (default: %(default)s)",
+    )
+    p.add_argument(
+        "--frequency-effect",
+        type=float,
+        default=behaviour.frequency_effect,
+        help="log hazard ratio per SD of purchase rate (default: %(default)s)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = GenerationConfig(
+        customers=args.customers,
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        dirty_rate=args.dirty_rate,
+        truth=args.truth,
+        truth_as_of=tuple(args.truth_as_of or ()),
+        churn_window_days=args.churn_window_days,
+        behaviour=BehaviourConfig(
+            annual_churn=args.annual_churn,
+            loyalty_effect=args.loyalty_effect,
+            engagement_effect=args.engagement_effect,
+            satisfaction_effect=args.satisfaction_effect,
+            frequency_effect=args.frequency_effect,
+        ),
+    )
+    db_path = resolve_db_path(args.db)
+    started = time.perf_counter()
+    try:
+        counts = generate(
+            cfg,
+            db_path,
+            overwrite=args.overwrite,
+            parquet_dir=args.parquet,
+            progress=False if args.quiet else None,
+        )
+    except GeneratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        total = sum(counts.values())
+        print(f"wrote {total:,} raw rows to {db_path} in {elapsed:.1f}s")
+        for table, count in counts.items():
+            print(f"  raw.{table:<16} {count:>12,}")
+    return 0

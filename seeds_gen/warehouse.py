@@ -1,0 +1,102 @@
+"""The raw contract of the warehouse and where the warehouse lives.
+
+One place for both, shared by the generator, the export loader, the dbt
+profile (through the same environment variable) and the modeling layer.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DB_PATH_ENV_VAR = "CHURN_DB_PATH"
+DEFAULT_DB_PATH = "data/warehouse.duckdb"
+
+RAW_SCHEMA = "raw"
+TRUTH_SCHEMA = "truth"  # evaluation-only ground truth: never read by features
+GENERATOR_SCHEMA = "generator"  # the generator's config and its record of injected defects
+
+# Columns of every raw table, in order, with their DuckDB types. Every row of
+# every raw table also carries `_loaded_at`, the time the row reached the
+# warehouse, which the feature store uses for point-in-time correctness.
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "customers": {
+        "customer_id": "VARCHAR",
+        "signup_at": "TIMESTAMP",
+        "segment": "VARCHAR",
+        "acquisition_channel": "VARCHAR",
+        "country": "VARCHAR",
+        "_loaded_at": "TIMESTAMP",
+    },
+    "orders": {
+        "order_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "ordered_at": "TIMESTAMP",
+        "status": "VARCHAR",
+        "order_value": "DOUBLE",
+        "discount_amount": "DOUBLE",
+        "item_count": "INTEGER",
+        "_loaded_at": "TIMESTAMP",
+    },
+    "site_visits": {
+        "visit_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "visited_at": "TIMESTAMP",
+        "page_views": "INTEGER",
+        "session_seconds": "INTEGER",
+        "device": "VARCHAR",
+        "_loaded_at": "TIMESTAMP",
+    },
+    "loyalty_events": {
+        "loyalty_event_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "occurred_at": "TIMESTAMP",
+        "event_type": "VARCHAR",
+        "points": "INTEGER",
+        "_loaded_at": "TIMESTAMP",
+    },
+    "reviews": {
+        "review_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "order_id": "VARCHAR",
+        "reviewed_at": "TIMESTAMP",
+        "rating": "INTEGER",
+        "_loaded_at": "TIMESTAMP",
+    },
+    "support_tickets": {
+        "ticket_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "opened_at": "TIMESTAMP",
+        "category": "VARCHAR",
+        "_loaded_at": "TIMESTAMP",
+    },
+}
+# The time each row describes (for customers: sign-up).
+EVENT_TIME_COLUMN = {
+    "customers": "signup_at",
+    "orders": "ordered_at",
+    "site_visits": "visited_at",
+    "loyalty_events": "occurred_at",
+    "reviews": "reviewed_at",
+    "support_tickets": "opened_at",
+}
+REQUIRED_RAW_TABLES = ("orders",)  # every other source is optional (may be empty)
+
+# Accepted category values; anything else in raw is quarantined as unknown_category.
+ORDER_STATUSES = ("completed", "cancelled", "returned")
+DEVICES = ("mobile", "desktop", "tablet", "app")
+LOYALTY_EVENT_TYPES = ("enrolled", "earned", "redeemed", "expired")
+TICKET_CATEGORIES = ("delivery", "product_quality", "payment", "account", "return_refund")
+SEGMENTS = ("value", "mainstream", "premium")
+CHANNELS = ("organic", "paid_search", "social", "referral", "email")
+
+
+def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The warehouse file: an explicit path, else $CHURN_DB_PATH, else data/warehouse.duckdb."""
+    return Path(path or os.environ.get(DB_PATH_ENV_VAR) or DEFAULT_DB_PATH)
+
+
+def create_table_sql(schema: str, table: str) -> str:
+    """`CREATE TABLE` statement for one raw table of the contract."""
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in RAW_TABLES[table].items())
+    return f"CREATE TABLE {schema}.{table} ({columns})"
