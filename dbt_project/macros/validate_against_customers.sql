@@ -1,0 +1,33 @@
+{#
+  Final validation of an event staging model: its row-level reject reason, else
+  an unknown customer, else an event before the customer's sign-up. Carries the
+  customer's integer key so heavy aggregations do not group by strings.
+#}
+{% macro validate_against_customers(staging_model, event_time_column) %}
+    with events as (
+        select * from {{ ref(staging_model) }}
+    ),
+
+    customers as (
+        select * from {{ ref('stg_shop__customers') }}
+        where reject_reason is null
+    ),
+
+    final as (
+        select
+            events.*,
+            customers.customer_key,
+            coalesce(
+                events.row_reject_reason,
+                case
+                    when customers.customer_id is null then 'unknown_customer_id'
+                    when events.{{ event_time_column }} < customers.signed_up_at
+                        then 'event_before_signup'
+                end
+            ) as reject_reason
+        from events
+        left join customers on events.customer_id = customers.customer_id
+    )
+
+    select * from final
+{% endmacro %}

@@ -1,0 +1,104 @@
+{#
+  Lifetime totals per customer at every snapshot from the first one that sees
+  any of their activity. Each daily row is assigned (by an as-of join) to the
+  first snapshot whose as_of is after its known_date; running totals over the
+  snapshot index then give exactly "everything known before as_of".
+#}
+
+with daily as (
+    select * from {{ ref('int_customer_daily_activity') }}
+),
+
+spine as (
+    select * from {{ ref('int_snapshot_spine') }}
+),
+
+per_snapshot as (
+    select
+        daily.customer_key,
+        spine.snapshot_index,
+        sum(daily.orders_placed) as orders_placed,
+        sum(daily.orders_completed) as orders_completed,
+        sum(daily.orders_cancelled) as orders_cancelled,
+        sum(daily.orders_returned) as orders_returned,
+        sum(daily.revenue_completed) as revenue_completed,
+        sum(daily.discount_completed) as discount_completed,
+        sum(daily.items_completed) as items_completed,
+        sum(daily.order_gaps) as order_gaps,
+        sum(daily.gap_days_sum) as gap_days_sum,
+        sum(daily.gap_days_sq_sum) as gap_days_sq_sum,
+        min(daily.activity_date) filter (where daily.orders_completed > 0) as first_order_date,
+        max(daily.activity_date) filter (where daily.orders_completed > 0) as last_order_date,
+        max(daily.activity_date) filter (where daily.visits > 0) as last_visit_date,
+        sum(daily.visits) as visits,
+        sum(daily.loyalty_enrollments) as loyalty_enrollments,
+        sum(daily.points_earned) as points_earned,
+        sum(daily.points_redeemed) as points_redeemed,
+        sum(daily.points_expired) as points_expired,
+        sum(daily.reviews) as reviews,
+        sum(daily.rating_sum) as rating_sum,
+        arg_max(daily.latest_rating, daily.latest_reviewed_at) as latest_rating,
+        max(daily.latest_reviewed_at) as latest_reviewed_at,
+        sum(daily.tickets) as tickets
+    from daily
+    asof inner join spine on daily.known_date < spine.as_of
+    group by daily.customer_key, spine.snapshot_index
+),
+
+first_seen as (
+    select
+        customer_key,
+        min(snapshot_index) as first_snapshot_index
+    from per_snapshot
+    group by customer_key
+),
+
+grid as (
+    select
+        first_seen.customer_key,
+        spine.snapshot_index,
+        spine.as_of
+    from first_seen
+    inner join spine on first_seen.first_snapshot_index <= spine.snapshot_index
+),
+
+final as (
+    select
+        grid.customer_key,
+        grid.snapshot_index,
+        grid.as_of,
+        sum(p.orders_placed) over known_so_far as orders_placed_lifetime,
+        sum(p.orders_completed) over known_so_far as orders_lifetime,
+        sum(p.orders_cancelled) over known_so_far as orders_cancelled_lifetime,
+        sum(p.orders_returned) over known_so_far as orders_returned_lifetime,
+        sum(p.revenue_completed) over known_so_far as revenue_lifetime,
+        sum(p.discount_completed) over known_so_far as discount_lifetime,
+        sum(p.items_completed) over known_so_far as items_lifetime,
+        sum(p.order_gaps) over known_so_far as order_gaps_lifetime,
+        sum(p.gap_days_sum) over known_so_far as gap_days_sum_lifetime,
+        sum(p.gap_days_sq_sum) over known_so_far as gap_days_sq_sum_lifetime,
+        min(p.first_order_date) over known_so_far as first_order_date,
+        max(p.last_order_date) over known_so_far as last_order_date,
+        max(p.last_visit_date) over known_so_far as last_visit_date,
+        sum(p.visits) over known_so_far as visits_lifetime,
+        sum(p.loyalty_enrollments) over known_so_far as loyalty_enrollments_lifetime,
+        sum(p.points_earned) over known_so_far as points_earned_lifetime,
+        sum(p.points_redeemed) over known_so_far as points_redeemed_lifetime,
+        sum(p.points_expired) over known_so_far as points_expired_lifetime,
+        sum(p.reviews) over known_so_far as reviews_lifetime,
+        sum(p.rating_sum) over known_so_far as rating_sum_lifetime,
+        arg_max(p.latest_rating, p.latest_reviewed_at) over known_so_far as last_rating,
+        sum(p.tickets) over known_so_far as tickets_lifetime
+    from grid
+    left join per_snapshot as p
+        on
+            grid.customer_key = p.customer_key
+            and grid.snapshot_index = p.snapshot_index
+    window known_so_far as (
+        partition by grid.customer_key
+        order by grid.snapshot_index
+        rows between unbounded preceding and current row
+    )
+)
+
+select * from final

@@ -1,0 +1,3 @@
+{{ config(materialized='view') }}
+
+{{ validate_against_customers('stg_shop__orders', 'ordered_at') }}

@@ -1,0 +1,171 @@
+{#
+  One row per active customer and snapshot date: point-in-time features (only
+  events that happened and were loaded before as_of) and the churn label (no
+  completed order in [as_of, as_of + churn_window_days); null when that window
+  passes the data horizon). The training and scoring source of the models.
+#}
+
+with spine as (
+    select * from {{ ref('int_snapshot_spine') }}
+),
+
+lifetime as (
+    select * from {{ ref('int_customer_lifetime_by_snapshot') }}
+),
+
+windows as (
+    select * from {{ ref('int_customer_windows_by_snapshot') }}
+),
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+    where reject_reason is null
+),
+
+completed_orders as (
+    select
+        customer_key,
+        ordered_at
+    from {{ ref('int_orders_validated') }}
+    where reject_reason is null and order_status = 'completed'
+),
+
+-- Population: a completed order known before as_of, within the active lookback.
+active as (
+    select * from lifetime
+    where
+        last_order_date
+        >= cast({{ dbt.dateadd('day', -var('active_lookback_days'), 'as_of') }} as date)
+),
+
+-- The label looks at all orders, whenever they were loaded: it is the outcome.
+next_orders as (
+    select
+        active.customer_key,
+        active.snapshot_index,
+        completed_orders.ordered_at as next_order_at
+    from active
+    asof left join completed_orders
+        on
+            active.customer_key = completed_orders.customer_key
+            and completed_orders.ordered_at >= active.as_of
+),
+
+features as (
+    select
+        customers.customer_id,
+        active.as_of,
+        customers.segment,
+        customers.acquisition_channel,
+        customers.country,
+        {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
+            as days_since_last_order,
+        {{ dbt.datediff('active.first_order_date', 'active.as_of', 'day') }}
+            as days_since_first_order,
+        {{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as tenure_days,
+        active.orders_lifetime,
+        coalesce(windows.orders_30d, 0) as orders_30d,
+        coalesce(windows.orders_90d, 0) as orders_90d,
+        coalesce(windows.orders_180d, 0) as orders_180d,
+        cast(active.revenue_lifetime as double) as revenue_lifetime,
+        cast(coalesce(windows.revenue_90d, 0) as double) as revenue_90d,
+        cast(coalesce(windows.revenue_180d, 0) as double) as revenue_180d,
+        cast(active.revenue_lifetime as double) / active.orders_lifetime as avg_order_value,
+        cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
+        case
+            when active.revenue_lifetime + active.discount_lifetime > 0
+                then cast(active.discount_lifetime as double)
+                / cast(active.revenue_lifetime + active.discount_lifetime as double)
+            else 0
+        end as discount_share,
+        case
+            when active.orders_lifetime > 1
+                then {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
+                / (active.orders_lifetime - 1.0)
+        end as avg_days_between_orders,
+        case
+            when active.order_gaps_lifetime > 1
+                then sqrt(greatest(
+                    (
+                        active.gap_days_sq_sum_lifetime
+                        - active.gap_days_sum_lifetime * active.gap_days_sum_lifetime
+                        / active.order_gaps_lifetime
+                    ) / (active.order_gaps_lifetime - 1),
+                    0
+                ))
+        end as std_days_between_orders,
+        case
+            when active.orders_lifetime > 1
+                then {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
+                / greatest(
+                    {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
+                    / (active.orders_lifetime - 1.0),
+                    1.0
+                )
+        end as purchase_overdue_ratio,
+        -- Orders per day in the last 30 days over orders per day in the 60 before
+        -- (smoothed so that a quiet customer is 1, not undefined).
+        (coalesce(windows.orders_30d, 0) + 0.5)
+        / ((coalesce(windows.orders_90d, 0) - coalesce(windows.orders_30d, 0)) / 2.0 + 0.5)
+            as order_trend_ratio,
+        cast(active.orders_cancelled_lifetime as double) / active.orders_placed_lifetime
+            as cancellation_rate,
+        cast(active.orders_returned_lifetime as double) / active.orders_placed_lifetime
+            as return_rate,
+        coalesce(windows.visits_30d, 0) as visits_30d,
+        coalesce(windows.visits_90d, 0) as visits_90d,
+        (coalesce(windows.visits_30d, 0) + 0.5)
+        / ((coalesce(windows.visits_90d, 0) - coalesce(windows.visits_30d, 0)) / 2.0 + 0.5)
+            as visit_trend_ratio,
+        case
+            when windows.visits_90d > 0
+                then cast(windows.page_views_90d as double) / windows.visits_90d
+            else 0
+        end as pages_per_visit_90d,
+        case
+            when windows.visits_90d > 0
+                then windows.session_seconds_90d / 60.0 / windows.visits_90d
+            else 0
+        end as avg_session_minutes_90d,
+        {{ dbt.datediff('active.last_visit_date', 'active.as_of', 'day') }}
+            as days_since_last_visit,
+        active.loyalty_enrollments_lifetime > 0 as is_loyalty_member,
+        active.points_earned_lifetime - active.points_redeemed_lifetime
+        - active.points_expired_lifetime as loyalty_points_balance,
+        coalesce(windows.points_earned_90d, 0) as points_earned_90d,
+        coalesce(windows.points_redeemed_90d, 0) as points_redeemed_90d,
+        active.reviews_lifetime,
+        case
+            when active.reviews_lifetime > 0
+                then cast(active.rating_sum_lifetime as double) / active.reviews_lifetime
+        end as avg_rating,
+        active.last_rating,
+        coalesce(windows.tickets_90d, 0) as tickets_90d,
+        active.tickets_lifetime,
+        case
+            when spine.is_label_complete
+                then cast(
+                    next_orders.next_order_at is null
+                    or next_orders.next_order_at >= spine.label_window_end as integer
+                )
+        end as churned,
+        spine.label_window_end,
+        '{{ invocation_id }}' as dbt_invocation_id
+    from active
+    inner join spine on active.snapshot_index = spine.snapshot_index
+    inner join customers on active.customer_key = customers.customer_key
+    left join windows
+        on
+            active.customer_key = windows.customer_key
+            and active.snapshot_index = windows.snapshot_index
+    left join next_orders
+        on
+            active.customer_key = next_orders.customer_key
+            and active.snapshot_index = next_orders.snapshot_index
+),
+
+final as (
+    select * from features
+)
+
+select * from final
