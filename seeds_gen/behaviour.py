@@ -328,7 +328,7 @@ def _loyalty_events(rng: np.random.Generator, traits: Traits, orders: dict, hori
     earn_idx = np.flatnonzero(earns)
     e_owner = owner[earn_idx]
     points = np.floor(orders["order_value"][earn_idx]).astype(np.int64)
-    credited = at[earn_idx] + rng.uniform(1.0, 5.0, earn_idx.size)
+    credited = at[earn_idx] + 2.0  # points are credited two days after the order
     cum_earned = grouped_cumsum(points, e_owner)
 
     # Redeem on some later orders: half of the points earned since the previous redemption.
@@ -355,7 +355,8 @@ def _loyalty_events(rng: np.random.Generator, traits: Traits, orders: dict, hori
     expiring = np.flatnonzero((expire_at < horizon) & (balance > 0))
 
     customer = np.r_[members, e_owner, e_owner[r_sel], expiring]
-    event_at = np.r_[enrolled[members], credited, at[earn_idx][r_sel], expire_at[expiring]]
+    # Redemptions happen when that order's points are credited, after every earlier credit.
+    event_at = np.r_[enrolled[members], credited, credited[r_sel], expire_at[expiring]]
     event_type = np.r_[
         np.zeros(members.size, np.int64),
         np.ones(earn_idx.size, np.int64),

@@ -30,19 +30,19 @@ final as (
     select
         customer_key,
         snapshot_index,
-        sum(orders_completed) filter (where days_before_as_of <= 30) as orders_30d,
-        sum(orders_completed) filter (where days_before_as_of <= 90) as orders_90d,
-        sum(orders_completed) as orders_180d,
-        sum(revenue_completed) filter (where days_before_as_of <= 90) as revenue_90d,
-        sum(revenue_completed) as revenue_180d,
-        sum(visits) filter (where days_before_as_of <= 30) as visits_30d,
-        sum(visits) filter (where days_before_as_of <= 90) as visits_90d,
-        sum(page_views) filter (where days_before_as_of <= 90) as page_views_90d,
-        sum(session_seconds) filter (where days_before_as_of <= 90) as session_seconds_90d,
-        sum(points_earned) filter (where days_before_as_of <= 90) as points_earned_90d,
-        sum(points_redeemed) filter (where days_before_as_of <= 90) as points_redeemed_90d,
-        sum(reviews) filter (where days_before_as_of <= 90) as reviews_90d,
-        sum(tickets) filter (where days_before_as_of <= 90) as tickets_90d
+        cast(sum(orders_completed) filter (where days_before_as_of <= 30) as bigint) as orders_30d,
+        cast(sum(orders_completed) filter (where days_before_as_of <= 90) as bigint) as orders_90d,
+        cast(sum(orders_completed) as bigint) as orders_180d,
+        cast(sum(revenue_completed) filter (where days_before_as_of <= 90) as double) as revenue_90d,
+        cast(sum(revenue_completed) as double) as revenue_180d,
+        cast(sum(visits) filter (where days_before_as_of <= 30) as bigint) as visits_30d,
+        cast(sum(visits) filter (where days_before_as_of <= 90) as bigint) as visits_90d,
+        cast(sum(page_views) filter (where days_before_as_of <= 90) as bigint) as page_views_90d,
+        cast(sum(session_seconds) filter (where days_before_as_of <= 90) as bigint) as session_seconds_90d,
+        cast(sum(points_earned) filter (where days_before_as_of <= 90) as bigint) as points_earned_90d,
+        cast(sum(points_redeemed) filter (where days_before_as_of <= 90) as bigint) as points_redeemed_90d,
+        cast(sum(reviews) filter (where days_before_as_of <= 90) as bigint) as reviews_90d,
+        cast(sum(tickets) filter (where days_before_as_of <= 90) as bigint) as tickets_90d
     from paired
     group by customer_key, snapshot_index
 )

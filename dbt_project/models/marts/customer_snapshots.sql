@@ -35,7 +35,7 @@ active as (
     select * from lifetime
     where
         last_order_date
-        >= cast({{ dbt.dateadd('day', -var('active_lookback_days'), 'as_of') }} as date)
+        >= cast({{ dbt.dateadd('day', '-' ~ var('active_lookback_days'), 'as_of') }} as date)
 ),
 
 -- The label looks at all orders, whenever they were loaded: it is the outcome.
@@ -48,7 +48,7 @@ next_orders as (
     asof left join completed_orders
         on
             active.customer_key = completed_orders.customer_key
-            and completed_orders.ordered_at >= active.as_of
+            and active.as_of <= completed_orders.ordered_at
 ),
 
 features as (
@@ -74,14 +74,16 @@ features as (
         cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
         case
             when active.revenue_lifetime + active.discount_lifetime > 0
-                then cast(active.discount_lifetime as double)
-                / cast(active.revenue_lifetime + active.discount_lifetime as double)
+                then
+                    cast(active.discount_lifetime as double)
+                    / cast(active.revenue_lifetime + active.discount_lifetime as double)
             else 0
         end as discount_share,
         case
             when active.orders_lifetime > 1
-                then {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
-                / (active.orders_lifetime - 1.0)
+                then
+                    {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
+                    / (active.orders_lifetime - 1.0)
         end as avg_days_between_orders,
         case
             when active.order_gaps_lifetime > 1
@@ -96,12 +98,13 @@ features as (
         end as std_days_between_orders,
         case
             when active.orders_lifetime > 1
-                then {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
-                / greatest(
-                    {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
-                    / (active.orders_lifetime - 1.0),
-                    1.0
-                )
+                then
+                    {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
+                    / greatest(
+                        {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
+                        / (active.orders_lifetime - 1.0),
+                        1.0
+                    )
         end as purchase_overdue_ratio,
         -- Orders per day in the last 30 days over orders per day in the 60 before
         -- (smoothed so that a quiet customer is 1, not undefined).
@@ -130,8 +133,12 @@ features as (
         {{ dbt.datediff('active.last_visit_date', 'active.as_of', 'day') }}
             as days_since_last_visit,
         active.loyalty_enrollments_lifetime > 0 as is_loyalty_member,
-        active.points_earned_lifetime - active.points_redeemed_lifetime
-        - active.points_expired_lifetime as loyalty_points_balance,
+        -- Floored at 0: a redemption can be known before a late-loaded earn.
+        greatest(
+            active.points_earned_lifetime - active.points_redeemed_lifetime
+            - active.points_expired_lifetime,
+            0
+        ) as loyalty_points_balance,
         coalesce(windows.points_earned_90d, 0) as points_earned_90d,
         coalesce(windows.points_redeemed_90d, 0) as points_redeemed_90d,
         active.reviews_lifetime,
