@@ -52,7 +52,12 @@ VALUE_COLUMN = {
     "site_visits": ("session_seconds", 9_000_000),
     "loyalty_events": ("points", 80_000_000),
 }
-CATEGORY_COLUMN = {"orders": "status", "site_visits": "device", "loyalty_events": "event_type"}
+CATEGORY_COLUMN = {
+    "orders": "status",
+    "site_visits": "device",
+    "loyalty_events": "event_type",
+    "support_tickets": "category",
+}
 UNKNOWN_CATEGORY = -1  # the writer renders it as a value outside the accepted set
 
 

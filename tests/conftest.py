@@ -36,3 +36,14 @@ def dirty_db(tmp_path_factory) -> Path:
 def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def built_db(tmp_path_factory) -> tuple[Path, Path]:
+    """A small dirty warehouse after a full `dbt build` (tests included): (db, target dir)."""
+    from tests.dbt_runner import run_dbt
+
+    root = tmp_path_factory.mktemp("built")
+    db = make_warehouse(root / "warehouse.duckdb", dirty_rate=0.03, truth=True)
+    run_dbt(["build"], db, root / "target")
+    return db, root / "target"

@@ -7,14 +7,14 @@
     {% if execute %}
         {% set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
         {% if present | length == 0 %}
-            {{ exceptions.raise_compiler_error("raw table " ~ relation ~ " does not exist or has no columns; load it (or create it empty) first") }}
+            {{ exceptions.raise_compiler_error("raw table " ~ relation.schema ~ "." ~ relation.identifier ~ " does not exist or has no columns; load it (or create it empty) first") }}
         {% endif %}
         {% set missing = [] %}
         {% for column in required_columns %}
             {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
         {% endfor %}
         {% if missing %}
-            {{ exceptions.raise_compiler_error("raw table " ~ relation ~ " is missing required column(s): " ~ missing | join(", ")) }}
+            {{ exceptions.raise_compiler_error("raw table " ~ relation.schema ~ "." ~ relation.identifier ~ " is missing required column(s): " ~ missing | join(", ")) }}
         {% endif %}
     {% endif %}
 {% endmacro %}

@@ -10,30 +10,6 @@ with orders as (
     where reject_reason is null
 ),
 
-completed_orders as (
-    select
-        customer_key,
-        ordered_at,
-        {{ known_date('ordered_at') }} as known_date,
-        lag(ordered_at) over by_customer as previous_ordered_at,
-        lag({{ known_date('ordered_at') }}) over by_customer as previous_known_date
-    from orders
-    where order_status = 'completed'
-    window by_customer as (partition by customer_key order by ordered_at)
-),
-
--- One row per gap between consecutive completed orders, known once both orders are.
-order_gaps as (
-    select
-        customer_key,
-        cast(ordered_at as date) as activity_date,
-        greatest(known_date, previous_known_date) as known_date,
-        1 as order_gaps,
-        {{ dbt.datediff('previous_ordered_at', 'ordered_at', 'second') }} / 86400.0 as gap_days
-    from completed_orders
-    where previous_ordered_at is not null
-),
-
 -- Each source projected onto the activity measures it contributes to; the
 -- union by name leaves the others null, and the final aggregation sums them.
 order_events as (
@@ -101,8 +77,6 @@ ticket_events as (
 all_events as (
     select * from order_events
     union all by name
-    select * from order_gaps
-    union all by name
     select * from visit_events
     union all by name
     select * from loyalty_events
@@ -124,9 +98,6 @@ final as (
         coalesce(sum(revenue_completed), 0) as revenue_completed,
         coalesce(sum(discount_completed), 0) as discount_completed,
         coalesce(sum(items_completed), 0) as items_completed,
-        coalesce(sum(order_gaps), 0) as order_gaps,
-        coalesce(sum(gap_days), 0) as gap_days_sum,
-        coalesce(sum(gap_days * gap_days), 0) as gap_days_sq_sum,
         coalesce(sum(visits), 0) as visits,
         coalesce(sum(page_views), 0) as page_views,
         coalesce(sum(session_seconds), 0) as session_seconds,

@@ -85,17 +85,7 @@ features as (
                     {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
                     / (active.orders_lifetime - 1.0)
         end as avg_days_between_orders,
-        case
-            when active.order_gaps_lifetime > 1
-                then sqrt(greatest(
-                    (
-                        active.gap_days_sq_sum_lifetime
-                        - active.gap_days_sum_lifetime * active.gap_days_sum_lifetime
-                        / active.order_gaps_lifetime
-                    ) / (active.order_gaps_lifetime - 1),
-                    0
-                ))
-        end as std_days_between_orders,
+        coalesce(windows.order_periods_180d, 0) as order_periods_180d,
         case
             when active.orders_lifetime > 1
                 then

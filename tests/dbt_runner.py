@@ -1,0 +1,31 @@
+"""Run dbt against a test warehouse, with its artifacts kept apart from the repo's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def run_dbt(
+    args: list[str], db: Path, target: Path, vars_: dict | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    """`dbt <args>` from the repo root on the warehouse `db`; artifacts go to `target`."""
+    cmd = [DBT, *args, "--target-path", str(target), "--log-path", str(target / "logs")]
+    if vars_:
+        cmd += ["--vars", repr(vars_).replace("'", '"')]
+    env = {**os.environ, "CHURN_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}")
+    return result
+
+
+def copy_warehouse(source: Path, destination: Path) -> Path:
+    shutil.copyfile(source, destination)
+    return destination
