@@ -1,0 +1,61 @@
+"""What `make demo` produced and where to look: the last step of the demo.
+
+    python -m modeling.demo_summary [--db PATH]
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from seeds_gen.cliutil import Parser
+from seeds_gen.warehouse import resolve_db_path
+
+# The schemas an analyst queries, in reading order; the rest are plumbing.
+ANALYST_SCHEMAS = ("marts", "scoring")
+
+
+def table_counts(db_path: Path) -> list[tuple[str, str, int]]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() order by schema_name, table_name"
+        ).fetchall()
+        return [
+            (schema, table, con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+            for schema, table in tables
+            if schema in ANALYST_SCHEMAS
+        ]
+
+
+def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
+    lines = [f"Warehouse: {db_path}"]
+    lines += [f"  {schema}.{table:<28} {rows:>10,} rows" for schema, table, rows in table_counts(db_path)]
+    lines += [
+        "",
+        "Look around:",
+        f"  duckdb -readonly {db_path}     (or python: duckdb.connect(path, read_only=True))",
+        "  example queries: README.md, section 'For analysts', and dbt_project/analyses/",
+        "  dbt docs generate && dbt docs serve     (model and column documentation)",
+    ]
+    if tracking_db.exists() or os.environ.get("MLFLOW_TRACKING_URI"):
+        uri = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{tracking_db}")
+        lines.append(f"  mlflow ui --backend-store-uri {uri}     (runs, metrics, models)")
+    if report.exists():
+        lines.append(f"  open {report}     (insights report)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(prog="python -m modeling.demo_summary", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="warehouse file (default: $CHURN_DB_PATH or data/warehouse.duckdb)")
+    args = parser.parse_args(argv)
+    db_path = resolve_db_path(args.db)
+    if not db_path.exists():
+        parser.error(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build` first")
+    print(summary(db_path, Path("reports/churn_report.html"), Path("mlflow.db")))
+
+
+if __name__ == "__main__":
+    main()
