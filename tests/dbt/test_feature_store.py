@@ -219,3 +219,27 @@ def test_absent_optional_sources_build_with_default_features(built_db, tmp_path)
         " max(tickets_lifetime), count(days_since_last_visit) from marts.customer_snapshots",
     )[0]
     assert stats == (stats[0], 0, False, 0, 0, 0) and stats[0] > 1000
+
+
+def test_analyses_compile_and_run_on_the_marts(built_db):
+    db, target = built_db
+    run_dbt(["compile", "--select", "resource_type:analysis"], db, target)
+    compiled = sorted((target / "compiled" / "churn" / "dbt_project" / "analyses").glob("*.sql"))
+    assert len(compiled) >= 3
+    for path in compiled:
+        rows = query(db, path.read_text())
+        assert rows, f"{path.name} returned no rows"
+
+
+def test_docs_generate_and_exposures_declare_the_consumers(built_db):
+    db, target = built_db
+    run_dbt(["docs", "generate"], db, target)
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert "model.churn.customer_snapshots" in catalog["nodes"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    depends = {
+        name.split(".")[-1]: set(node["depends_on"]["nodes"])
+        for name, node in manifest["exposures"].items()
+    }
+    assert "model.churn.customer_snapshots" in depends["churn_model"]
+    assert "model.churn.dim_customers" in depends["analyst_tables"]
