@@ -1,10 +1,15 @@
-"""Shared by the benchmark scripts: the conditions every figure is printed with."""
+"""Shared by the benchmark scripts: the conditions every figure is printed with,
+and a way to time a command in its own process with its peak memory."""
 
 from __future__ import annotations
 
 import os
 import platform
-import resource
+import subprocess
+import time
+from pathlib import Path
+
+TIME_BIN = Path("/usr/bin/time")  # GNU time: peak RSS of exactly one process
 
 
 def machine() -> str:
@@ -19,6 +24,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, Python {python}"
 
 
-def peak_rss_mib_of_children() -> float:
-    """Peak resident memory of the largest finished child process (Linux: KiB)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def run_measured(cmd: list[str], env: dict | None = None, cwd: Path | None = None):
+    """Run cmd to completion; return (wall seconds, peak RSS MiB or nan, stdout)."""
+    timed = [str(TIME_BIN), "-f", "%M"] if TIME_BIN.exists() else []
+    started = time.perf_counter()
+    result = subprocess.run(
+        timed + cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        output = result.stdout[-3000:] + result.stderr[-3000:]
+        raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{output}")
+    peak_mib = int(result.stderr.strip().splitlines()[-1]) / 1024 if timed else float("nan")
+    return elapsed, peak_mib, result.stdout

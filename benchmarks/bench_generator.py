@@ -9,27 +9,20 @@ its own) and prints one line: customers, raw rows, wall time, rows/s, peak RSS.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _conditions import machine  # noqa: E402
+from _conditions import machine, run_measured  # noqa: E402
 
 
 def run(customers: int, workdir: Path) -> None:
     db = workdir / f"gen_{customers}.duckdb"
     cmd = [sys.executable, "-m", "seeds_gen", "--customers", str(customers), "--db", str(db)]
-    cmd += ["--overwrite", "--quiet"]
-    timed = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
-    started = time.perf_counter()
-    result = subprocess.run(timed + cmd, check=True, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    peak_mib = int(result.stderr.strip().splitlines()[-1]) / 1024 if timed else float("nan")
+    elapsed, peak_mib, _ = run_measured([*cmd, "--overwrite", "--quiet"])
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "select sum(estimated_size) from duckdb_tables() where schema_name = 'raw'"

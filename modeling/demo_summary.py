@@ -1,6 +1,6 @@
 """What `make demo` produced and where to look: the last step of the demo.
 
-    python -m modeling.demo_summary [--db PATH]
+python -m modeling.demo_summary [--db PATH]
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def table_counts(db_path: Path) -> list[tuple[str, str, int]]:
 
 def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
     lines = [f"Warehouse: {db_path}"]
-    lines += [f"  {schema}.{table:<28} {rows:>10,} rows" for schema, table, rows in table_counts(db_path)]
+    for schema, table, rows in table_counts(db_path):
+        lines.append(f"  {schema}.{table:<28} {rows:>10,} rows")
     lines += [
         "",
         "Look around:",
@@ -49,7 +50,9 @@ def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m modeling.demo_summary", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="warehouse file (default: $CHURN_DB_PATH or data/warehouse.duckdb)")
+    parser.add_argument(
+        "--db", help="warehouse file (default: $CHURN_DB_PATH, else data/warehouse.duckdb)"
+    )
     args = parser.parse_args(argv)
     db_path = resolve_db_path(args.db)
     if not db_path.exists():
