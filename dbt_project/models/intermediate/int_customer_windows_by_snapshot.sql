@@ -33,10 +33,13 @@ final as (
         cast(sum(orders_completed) filter (where days_before_as_of <= 30) as bigint) as orders_30d,
         cast(sum(orders_completed) filter (where days_before_as_of <= 90) as bigint) as orders_90d,
         cast(sum(orders_completed) as bigint) as orders_180d,
-        -- Regularity: how many of the six 30-day periods before as_of had an order.
-        count(distinct floor((days_before_as_of - 1) / 30)) filter (
-            where orders_completed > 0
-        ) as order_periods_180d,
+        -- Regularity: how many of the six 30-day periods before as_of had an order
+        -- (one bit per period; a bit mask is far cheaper than a distinct count).
+        cast(bit_count(
+            bit_or(
+                cast(1 as integer) << cast(floor((days_before_as_of - 1) / 30) as integer)
+            ) filter (where orders_completed > 0)
+        ) as bigint) as order_periods_180d,
         cast(sum(revenue_completed) filter (where days_before_as_of <= 90) as double) as revenue_90d,
         cast(sum(revenue_completed) as double) as revenue_180d,
         cast(sum(visits) filter (where days_before_as_of <= 30) as bigint) as visits_30d,

@@ -1,3 +1,1 @@
-{{ config(materialized='view') }}
-
 {{ validate_against_customers('stg_shop__reviews', 'reviewed_at') }}

@@ -1,0 +1,20 @@
+"""The one error type of the modeling layer, and how CLIs report it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+
+class ModelingError(Exception):
+    """A problem with the inputs (data, manifest, registry) that the user must fix.
+    Its message is one line naming the problem."""
+
+
+def run_cli(main: Callable[[], None]) -> None:
+    """Run a CLI entry point: a ModelingError becomes `error: ...` and exit status 1."""
+    try:
+        main()
+    except ModelingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None

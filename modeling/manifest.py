@@ -1,0 +1,125 @@
+"""What the modeling layer reads from dbt's manifest: the feature list and kinds
+(column `meta`), and the lineage hashes DESIGN.md asks every run to record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeling.errors import ModelingError
+
+SNAPSHOT_MODEL = "customer_snapshots"
+DEFAULT_MANIFEST = Path("target/manifest.json")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Columns of the snapshot mart by role, as declared in the dbt YAML."""
+
+    id_column: str
+    time_column: str
+    label_column: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+
+class Manifest:
+    """A dbt manifest.json, read once."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.raw_bytes = self.path.read_bytes()
+            self.data = json.loads(self.raw_bytes)
+        except FileNotFoundError:
+            raise ModelingError(f"no dbt manifest at {self.path}: run `dbt build` first") from None
+        except json.JSONDecodeError as error:
+            raise ModelingError(f"dbt manifest {self.path} is not valid JSON ({error})") from None
+        self.nodes = {**self.data.get("nodes", {}), **self.data.get("sources", {})}
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw_bytes).hexdigest()
+
+    @property
+    def invocation_id(self) -> str:
+        return self.data["metadata"]["invocation_id"]
+
+    def model(self, name: str = SNAPSHOT_MODEL) -> dict:
+        for node in self.data.get("nodes", {}).values():
+            if node["resource_type"] == "model" and node["name"] == name:
+                return node
+        raise ModelingError(f"dbt manifest {self.path} has no model named {name}")
+
+    def feature_spec(self, name: str = SNAPSHOT_MODEL) -> FeatureSpec:
+        """Features and their kinds from column meta: the YAML is the single source."""
+        columns = self.model(name)["columns"]
+
+        def with_meta(**wanted: str) -> list[str]:
+            return [
+                column
+                for column, spec in columns.items()
+                if all(spec.get("meta", {}).get(k) == v for k, v in wanted.items())
+            ]
+
+        def single(role: str) -> str:
+            found = with_meta(role=role)
+            if len(found) != 1:
+                raise ModelingError(
+                    f"model {name} must have exactly one column with meta role '{role}', "
+                    f"found {found or 'none'}"
+                )
+            return found[0]
+
+        numeric = with_meta(role="feature", kind="numeric")
+        categorical = with_meta(role="feature", kind="categorical")
+        if not numeric + categorical:
+            raise ModelingError(f"model {name} declares no feature columns in its YAML meta")
+        return FeatureSpec(
+            id_column=single("id"),
+            time_column=single("time"),
+            label_column=single("label"),
+            numeric=tuple(numeric),
+            categorical=tuple(categorical),
+        )
+
+    def features_sha256(self, name: str = SNAPSHOT_MODEL) -> str:
+        """A hash of everything that defines the mart's rows: the SQL checksums of the
+        mart and every upstream model, the sources they read, the macros they call
+        (recursively), the vars that shape them, and the feature spec. Stable across
+        rebuilds of unchanged code; any change upstream changes it."""
+        root = self.model(name)
+        models, macros, pending = {}, {}, [root["unique_id"]]
+        while pending:
+            uid = pending.pop()
+            if uid in models or uid not in self.nodes:
+                continue
+            node = self.nodes[uid]
+            if node["resource_type"] == "source":
+                models[uid] = [node["schema"], node["identifier"]]
+                continue
+            models[uid] = [node["checksum"]["checksum"]]
+            pending += node["depends_on"]["nodes"]
+            macros.update(dict.fromkeys(node["depends_on"]["macros"]))
+        macro_sql, pending = {}, list(macros)
+        while pending:
+            uid = pending.pop()
+            macro = self.data["macros"].get(uid)
+            if uid in macro_sql or macro is None:
+                continue
+            macro_sql[uid] = hashlib.sha256(macro["macro_sql"].encode()).hexdigest()
+            pending += macro["depends_on"]["macros"]
+        spec = self.feature_spec(name)
+        payload = {
+            "nodes": models,
+            "macros": macro_sql,
+            "vars": root["config"].get("meta", {}).get("shaping_vars", {}),
+            "features": [spec.numeric, spec.categorical, spec.label_column],
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
