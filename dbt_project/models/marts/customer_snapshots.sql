@@ -5,6 +5,22 @@
   passes the data horizon). The training and scoring source of the models.
 #}
 
+{#- The vars that shape these rows, rendered into the manifest's meta so that the
+    modeling layer's dbt.features_sha256 changes whenever one of them does. -#}
+{{ config(meta={'shaping_vars': {
+    'snapshot_start': var('snapshot_start'),
+    'snapshot_end': var('snapshot_end'),
+    'snapshot_interval': var('snapshot_interval'),
+    'data_horizon': var('data_horizon'),
+    'churn_window_days': var('churn_window_days'),
+    'active_lookback_days': var('active_lookback_days'),
+    'max_order_value': var('max_order_value'),
+    'max_item_count': var('max_item_count'),
+    'max_session_seconds': var('max_session_seconds'),
+    'max_page_views': var('max_page_views'),
+    'max_loyalty_points': var('max_loyalty_points'),
+}}) }}
+
 with spine as (
     select * from {{ ref('int_snapshot_spine') }}
 ),

@@ -1,0 +1,124 @@
+"""Reading the snapshot mart and splitting it out of time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from modeling.errors import ModelingError
+from modeling.manifest import SNAPSHOT_MODEL, FeatureSpec
+
+MART_SCHEMA = "marts"
+SNAPSHOT_TABLE = f"{MART_SCHEMA}.{SNAPSHOT_MODEL}"
+# Columns of the mart contract that the modeling layer reads besides the features.
+LABEL_WINDOW_END = "label_window_end"
+INVOCATION_COLUMN = "dbt_invocation_id"
+
+
+def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    if not Path(db_path).exists():
+        raise ModelingError(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build`")
+    try:
+        return duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as error:
+        raise ModelingError(f"cannot open {db_path} read-only: {error}") from None
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    return [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def read_snapshots(db_path: Path, spec: FeatureSpec, where: str = "true") -> pd.DataFrame:
+    """The mart's id, time, label and features (plus lineage columns), read-only."""
+    with connect_read_only(db_path) as con:
+        present = table_columns(con, MART_SCHEMA, SNAPSHOT_MODEL)
+        if not present:
+            raise ModelingError(f"table {SNAPSHOT_TABLE} not found in {db_path}: run `dbt build`")
+        wanted = [spec.id_column, spec.time_column, spec.label_column, *spec.features]
+        wanted += [LABEL_WINDOW_END, INVOCATION_COLUMN]
+        missing = [c for c in wanted if c not in present]
+        if missing:
+            raise ModelingError(
+                f"{SNAPSHOT_TABLE} lacks column(s) the manifest declares: {', '.join(missing)} "
+                "(manifest and data are from different builds?)"
+            )
+        columns = ", ".join(f'"{c}"' for c in wanted)
+        frame = con.execute(f"select {columns} from {SNAPSHOT_TABLE} where {where}").df()
+    # One dtype per kind whatever the nulls in this batch, so that the logged
+    # model's signature matches at scoring time.
+    frame[list(spec.numeric)] = frame[list(spec.numeric)].astype("float64")
+    frame[list(spec.categorical)] = frame[list(spec.categorical)].astype("object")
+    frame[spec.time_column] = pd.to_datetime(frame[spec.time_column])
+    frame[LABEL_WINDOW_END] = pd.to_datetime(frame[LABEL_WINDOW_END])
+    return frame
+
+
+@dataclass(frozen=True)
+class Split:
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+
+    def describe(self, time_column: str) -> dict[str, str | int]:
+        def span(frame: pd.DataFrame) -> str:
+            lo, hi = frame[time_column].min().date(), frame[time_column].max().date()
+            return str(lo) if lo == hi else f"{lo}..{hi}"
+
+        return {
+            "train_as_of": span(self.train),
+            "valid_as_of": span(self.valid),
+            "test_as_of": span(self.test),
+            "train_rows": len(self.train),
+            "valid_rows": len(self.valid),
+            "test_rows": len(self.test),
+        }
+
+
+def split_out_of_time(frame: pd.DataFrame, spec: FeatureSpec, test_snapshots: int = 1) -> Split:
+    """Test: the latest `test_snapshots` labeled snapshots. Validation: the latest
+    snapshot whose label window ends by the first test as_of. Train: snapshots whose
+    label window ends by the validation as_of. So no training label looks at a day
+    the validation or test features could see: the gaps keep the split honest."""
+    time, label = spec.time_column, spec.label_column
+    labeled = frame[frame[label].notna()]
+    dates = sorted(labeled[time].unique())
+    if len(dates) < test_snapshots + 2:
+        raise ModelingError(
+            f"need at least {test_snapshots + 2} labeled snapshots (train, validation, test), "
+            f"found {len(dates)}: generate a longer history or lower --test-snapshots"
+        )
+    test_start = dates[-test_snapshots]
+    window_end = labeled.groupby(time)[LABEL_WINDOW_END].max()
+    valid_candidates = [d for d in dates if window_end[d] <= test_start]
+    if not valid_candidates:
+        raise ModelingError(f"no labeled snapshot's window ends before the test as_of {test_start}")
+    valid_date = valid_candidates[-1]
+    train_dates = [d for d in dates if window_end[d] <= valid_date]
+    split = Split(
+        train=labeled[labeled[time].isin(train_dates)],
+        valid=labeled[labeled[time] == valid_date],
+        test=labeled[labeled[time] >= test_start],
+    )
+    if split.train.empty:
+        raise ModelingError(
+            f"empty training set: no snapshot's label window ends by the validation as_of "
+            f"{pd.Timestamp(valid_date).date()}; the history is too short for this split"
+        )
+    for part in ("train", "valid", "test"):
+        classes = getattr(split, part)[label].nunique()
+        if classes < 2:
+            raise ModelingError(
+                f"the {part} set has a single class of '{label}': the model cannot learn "
+                "or be evaluated (too few customers, or every customer churned or stayed)"
+            )
+    return split

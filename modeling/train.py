@@ -1,0 +1,342 @@
+"""Train churn models out of time on the snapshot mart and log them to MLflow with
+their dbt lineage; register the best one and move `champion` only if it wins.
+
+    python -m modeling.train [--models xgboost ...] [--seed 42] [--test-snapshots 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import asdict
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import skops.io
+from mlflow.models import infer_signature
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from modeling import evaluation, plots, registry, report
+from modeling.data import SNAPSHOT_TABLE, Split, read_snapshots, split_out_of_time
+from modeling.errors import ModelingError, run_cli
+from modeling.lineage import check_invocation, data_invocation, generator_config, lineage_tags
+from modeling.manifest import DEFAULT_MANIFEST, Manifest
+from modeling.models import MODEL_NAMES, build_pipeline, fit, hyperparameters
+from seeds_gen.cliutil import Parser
+from seeds_gen.warehouse import resolve_db_path
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "ecommerce-churn"
+REPORT_PATH = Path("reports/churn_report.html")
+# Threshold-free metrics that can rank models and compare with the champion:
+# name -> (function of (y, proba), higher is better).
+PRIMARY_METRICS = {
+    "test_pr_auc": (average_precision_score, True),
+    "test_roc_auc": (roc_auc_score, True),
+    "test_log_loss": (lambda y, p: log_loss(y, p, labels=[0, 1]), False),
+    "test_brier": (brier_score_loss, False),
+}
+IMPORTANCE_ROWS = 10_000  # permutation importance on a sample of the test snapshot
+RECENCY_COLUMN = "days_since_last_order"
+
+
+def use_tracking_store() -> str:
+    """MLflow's default local store (sqlite:///mlflow.db) unless MLFLOW_TRACKING_URI is set."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = Parser(prog="python -m modeling.train", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODEL_NAMES,
+        default=list(MODEL_NAMES),
+        help="models to train",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    parser.add_argument(
+        "--test-snapshots", type=int, default=1, help="latest labeled snapshots to test on"
+    )
+    parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment")
+    parser.add_argument("--db", help="warehouse (default: $CHURN_DB_PATH or data/warehouse.duckdb)")
+    parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
+    parser.add_argument(
+        "--primary-metric",
+        choices=list(PRIMARY_METRICS),
+        default="test_pr_auc",
+        help="picks the run's best model and decides the champion gate",
+    )
+    parser.add_argument(
+        "--allow-stale-manifest",
+        action="store_true",
+        help="train even if the data was built by another dbt invocation (tagged stale)",
+    )
+    parser.add_argument("--report", type=Path, default=REPORT_PATH, help="HTML report path")
+    evaluation.CampaignEconomics.add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.test_snapshots < 1:
+        parser.error("--test-snapshots must be at least 1")
+    return args
+
+
+def model_requirements() -> list[str]:
+    """The packages a logged model needs, pinned to this environment. Given
+    explicitly because MLflow's inference runs a subprocess per model (~10 s).
+    Loading also needs this project installed (`modeling.models` holds a transform)."""
+    names = ("scikit-learn", "xgboost-cpu" if sys.platform == "linux" else "xgboost", "skops")
+    names += ("numpy", "pandas", "cloudpickle")
+    return [f"{n}=={version(n)}" for n in names]
+
+
+def constant_features(train: pd.DataFrame, features: list[str]) -> list[str]:
+    return [c for c in features if train[c].nunique(dropna=False) <= 1]
+
+
+def importance_table(estimator, x: pd.DataFrame, y: np.ndarray, seed: int) -> pd.DataFrame:
+    """Permutation importance on the test snapshot (drop in PR AUC when a feature is
+    shuffled) and the direction of each feature's link with the predicted risk."""
+    if len(x) > IMPORTANCE_ROWS:
+        sample = np.random.default_rng(seed).choice(len(x), IMPORTANCE_ROWS, replace=False)
+        x, y = x.iloc[np.sort(sample)], y[np.sort(sample)]
+    result = permutation_importance(
+        estimator, x, y, scoring="average_precision", n_repeats=3, random_state=seed
+    )
+    risk = pd.Series(estimator.predict_proba(x)[:, 1], index=x.index)
+    direction = {
+        c: (x[c].astype(float).corr(risk, method="spearman") if x[c].dtype != object else np.nan)
+        for c in x.columns
+    }
+    table = pd.DataFrame(
+        {
+            "feature": x.columns,
+            "importance": result.importances_mean,
+            "importance_std": result.importances_std,
+            "correlation_with_risk": [direction[c] for c in x.columns],
+        }
+    )
+    return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def train_one(name: str, args, split: Split, features, spec, economics, dataset_inputs) -> dict:
+    """Fit, evaluate and log one model in a child run; return its results."""
+    numeric = [c for c in spec.numeric if c in features]
+    categorical = [c for c in spec.categorical if c in features]
+    x_train, y_train = split.train[features], split.train[spec.label_column].astype(int)
+    x_valid, y_valid = split.valid[features], split.valid[spec.label_column].astype(int)
+    x_test, y_test = split.test[features], split.test[spec.label_column].to_numpy(dtype=int)
+    with mlflow.start_run(run_name=name, nested=True) as run:
+        for dataset, context in dataset_inputs:
+            mlflow.log_input(dataset, context=context)
+        started = time.perf_counter()
+        pipeline = build_pipeline(name, numeric, categorical, args.seed)
+        estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
+        fit_seconds = time.perf_counter() - started
+        threshold = evaluation.f1_threshold(
+            y_valid.to_numpy(), estimator.predict_proba(x_valid)[:, 1]
+        )
+        proba = estimator.predict_proba(x_test)[:, 1]
+        metrics = {
+            f"test_{k}": v
+            for k, v in evaluation.classification_metrics(y_test, proba, threshold).items()
+        }
+        curves = evaluation.campaign_curves(
+            economics,
+            y_test,
+            proba,
+            split.test[economics.value_column].to_numpy(),
+            split.test[RECENCY_COLUMN].to_numpy(),
+        )
+        metrics |= {f"test_{k}": v for k, v in evaluation.campaign_metrics(curves).items()}
+        metrics["fit_seconds"] = fit_seconds
+        importance = importance_table(estimator, x_test, y_test, args.seed)
+        mlflow.log_params(
+            {"model": name, **{f"model.{k}": v for k, v in hyperparameters(estimator).items()}}
+        )
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp)
+            figures = plots.evaluation_plots(
+                y_test, proba, threshold, curves, importance, name, out
+            )
+            importance.to_csv(out / "top_predictors.csv", index=False)
+            pd.DataFrame(curves | {"k": np.arange(len(proba) + 1)}).to_csv(
+                out / "profit_curve.csv", index=False
+            )
+            mlflow.log_artifacts(str(out), artifact_path="evaluation")
+            figure_bytes = {p.name: p.read_bytes() for p in figures}
+        signature = infer_signature(x_test.head(200), proba[:200])
+        info = mlflow.sklearn.log_model(
+            estimator,
+            name="model",
+            signature=signature,
+            input_example=x_test.head(5),
+            # skops (MLflow's safe format) loads only listed types: these are ours.
+            skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(estimator)),
+            pip_requirements=model_requirements(),
+        )
+        print(
+            f"  {name:<20} PR AUC {metrics['test_pr_auc']:.3f}"
+            f"  ROC AUC {metrics['test_roc_auc']:.3f}"
+            f"  best campaign profit {metrics['test_profit_best_model']:,.0f}"
+            f"  ({fit_seconds:.1f} s)"
+        )
+    return {
+        "name": name,
+        "run_id": run.info.run_id,
+        "model_uri": info.model_uri,
+        "metrics": metrics,
+        "importance": importance,
+        "figures": figure_bytes,
+        "proba": proba,
+    }
+
+
+def train(args: argparse.Namespace) -> dict:
+    # MLflow cannot tell what kind of source "<file>#<table>" is; it is a DuckDB table.
+    warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+    # The datasets' label column is an integer; the model signature has no integers.
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+    tracking_uri = use_tracking_store()
+    mlflow.set_experiment(args.experiment)
+    db_path = resolve_db_path(args.db)
+    with mlflow.start_run(run_name="train") as parent:
+        try:
+            return _train_in_run(args, db_path, parent, tracking_uri)
+        except ModelingError as error:
+            mlflow.set_tag("error", str(error))
+            raise
+
+
+def _train_in_run(args, db_path: Path, parent, tracking_uri: str) -> dict:
+    manifest = Manifest(args.manifest)
+    spec = manifest.feature_spec()
+    frame = read_snapshots(db_path, spec, where=f"{spec.label_column} is not null")
+    if frame.empty:
+        raise ModelingError(f"{SNAPSHOT_TABLE} has no labeled rows: nothing to train on")
+    invocation = data_invocation(frame)
+    fresh = check_invocation(manifest, invocation, args.allow_stale_manifest)
+    split = split_out_of_time(frame, spec, args.test_snapshots)
+    dropped = constant_features(split.train, list(spec.features))
+    features = [c for c in spec.features if c not in dropped]
+    if not features:
+        raise ModelingError("every feature is constant in the training set")
+    economics = evaluation.CampaignEconomics.from_args(args)
+
+    tags = lineage_tags(manifest, invocation, fresh)
+    mlflow.set_tags(tags)
+    mlflow.log_artifact(str(manifest.path), artifact_path="dbt")
+    params = {
+        "models": ",".join(args.models),
+        "seed": args.seed,
+        "test_snapshots": args.test_snapshots,
+        "primary_metric": args.primary_metric,
+        "features": len(features),
+        "dropped_constant_features": ",".join(dropped) or "none",
+        "source_table": SNAPSHOT_TABLE,
+        "db_path": str(db_path),
+        **split.describe(spec.time_column),
+        **economics.as_params(),
+    }
+    mlflow.log_params(params)
+    generator = generator_config(db_path)
+    if generator:
+        mlflow.set_tag("generator.seed", str(generator.get("seed")))
+        mlflow.log_dict(generator, "generator/run_config.json")
+    if dropped:
+        print(f"dropped features constant in training: {', '.join(dropped)}")
+    print(
+        f"training on {len(split.train):,} rows ({params['train_as_of']}), "
+        f"validating on {params['valid_as_of']}, testing on {params['test_as_of']} "
+        f"({len(split.test):,} rows)"
+    )
+    source = f"{db_path}#{SNAPSHOT_TABLE}"
+    datasets = [
+        (
+            mlflow.data.from_pandas(
+                part, source=source, targets=spec.label_column, name=f"{SNAPSHOT_TABLE}:{ctx}"
+            ),
+            ctx,
+        )
+        for part, ctx in (
+            (split.train, "training"),
+            (split.valid, "validation"),
+            (split.test, "testing"),
+        )
+    ]
+    results = {
+        name: train_one(name, args, split, features, spec, economics, datasets)
+        for name in args.models
+    }
+    metric_fn, higher_is_better = PRIMARY_METRICS[args.primary_metric]
+    ranked = sorted(
+        results.values(),
+        key=lambda r: r["metrics"][args.primary_metric],
+        reverse=higher_is_better,
+    )
+    best = ranked[0]
+    y_test = split.test[spec.label_column].to_numpy(dtype=int)
+    decision = registry.register_and_gate(
+        best["model_uri"],
+        split.test[features],
+        best["metrics"][args.primary_metric],
+        lambda proba: metric_fn(y_test, proba),
+        higher_is_better,
+    )
+    mlflow.set_tags(
+        {
+            "best_model": best["name"],
+            "registry.version": decision.version,
+            "registry.alias": decision.alias,
+            "registry.decision": decision.reason,
+        }
+    )
+    mlflow.log_metric(f"gate_candidate_{args.primary_metric}", decision.candidate_score)
+    if decision.champion_score is not None:
+        mlflow.log_metric(f"gate_champion_{args.primary_metric}", decision.champion_score)
+    print(
+        f"best: {best['name']} ({args.primary_metric} {decision.candidate_score:.4f}) "
+        f"registered as {registry.REGISTERED_MODEL} v{decision.version}"
+        f" -> @{decision.alias} ({decision.reason})"
+    )
+    summary = {name: r["metrics"] for name, r in results.items()}
+    mlflow.log_dict(summary, "model_comparison.json")
+    html = report.render(
+        results=results,
+        best=best["name"],
+        decision=asdict(decision),
+        params=params,
+        tags=tags,
+        economics=economics,
+        primary_metric=args.primary_metric,
+        descriptions={c: v["description"] for c, v in manifest.model()["columns"].items()},
+    )
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(html)
+    mlflow.log_artifact(str(args.report), artifact_path="report")
+    print(f"report: {args.report}   runs: mlflow ui --backend-store-uri {tracking_uri}")
+    return {
+        "run_id": parent.info.run_id,
+        "decision": decision,
+        "metrics": summary,
+        "tags": tags,
+        "params": params,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_cli(lambda: train(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
