@@ -111,9 +111,10 @@ def read_batches(db_path, as_of: pd.Timestamp, columns: list[str]):
                 f"{SNAPSHOT_TABLE} lacks column(s) the model was trained on: {', '.join(missing)}"
             )
         selected = ", ".join(f'"{c}"' for c in columns)
-        reader = con.execute(
-            f"select {selected} from {SNAPSHOT_TABLE} where {TIME_COLUMN} = ? order by {ID_COLUMN}",
-            [as_of.date()],
+        # A literal, not a parameter: a parameterised query's Arrow reader copies the rows.
+        reader = con.sql(
+            f"select {selected} from {SNAPSHOT_TABLE}"
+            f" where {TIME_COLUMN} = date '{as_of.date().isoformat()}' order by {ID_COLUMN}"
         ).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             yield batch.to_pandas()
