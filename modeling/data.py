@@ -53,7 +53,12 @@ def read_snapshots(db_path: Path, spec: FeatureSpec, where: str = "true") -> pd.
                 "(manifest and data are from different builds?)"
             )
         columns = ", ".join(f'"{c}"' for c in wanted)
-        frame = con.execute(f"select {columns} from {SNAPSHOT_TABLE} where {where}").df()
+        # A fixed row order: samplers (bootstrap, subsampling) then see the same rows
+        # in the same places, and the same data and seed give the same model.
+        frame = con.execute(
+            f"select {columns} from {SNAPSHOT_TABLE} where {where}"
+            f' order by "{spec.time_column}", "{spec.id_column}"'
+        ).df()
     # One dtype per kind whatever the nulls in this batch, so that the logged
     # model's signature matches at scoring time.
     frame[list(spec.numeric)] = frame[list(spec.numeric)].astype("float64")

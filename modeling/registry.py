@@ -27,7 +27,7 @@ class GateDecision:
 
 def champion_version(client: MlflowClient) -> str | None:
     try:
-        return client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION).version
+        return str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION).version)
     except MlflowException:
         return None
 
@@ -51,7 +51,7 @@ def register_and_gate(
     client = MlflowClient()
     current = champion_version(client)
     champion_score = score_champion(current, x_test, metric) if current else None
-    version = mlflow.register_model(model_uri, REGISTERED_MODEL).version
+    version = str(mlflow.register_model(model_uri, REGISTERED_MODEL).version)
     if current is None:
         alias, reason = CHAMPION, "no champion yet"
     elif champion_score is None:

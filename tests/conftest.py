@@ -47,3 +47,24 @@ def built_db(tmp_path_factory) -> tuple[Path, Path]:
     db = make_warehouse(root / "warehouse.duckdb", dirty_rate=0.03, truth=True)
     run_dbt(["build"], db, root / "target")
     return db, root / "target"
+
+
+@pytest.fixture(scope="session")
+def modeling_db(tmp_path_factory) -> tuple[Path, Path]:
+    """A small warehouse built for the modeling tests: (db, manifest). Tests copy it
+    before changing it."""
+    from tests.dbt_runner import run_dbt
+
+    root = tmp_path_factory.mktemp("modeling")
+    db = make_warehouse(root / "warehouse.duckdb", dirty_rate=0.01, seed=11)
+    run_dbt(["build"], db, root / "target")
+    return db, root / "target" / "manifest.json"
+
+
+@pytest.fixture
+def mlflow_store(tmp_path, monkeypatch) -> str:
+    """A fresh MLflow tracking store and registry; runs in tmp_path (artifacts land there)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    return uri

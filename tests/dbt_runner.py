@@ -13,14 +13,19 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def run_dbt(
-    args: list[str], db: Path, target: Path, vars_: dict | None = None, check: bool = True
+    args: list[str],
+    db: Path,
+    target: Path,
+    vars_: dict | None = None,
+    check: bool = True,
+    project: Path = REPO,
 ) -> subprocess.CompletedProcess:
-    """`dbt <args>` from the repo root on the warehouse `db`; artifacts go to `target`."""
+    """`dbt <args>` in `project` (the repo root) on the warehouse `db`; artifacts go to `target`."""
     cmd = [DBT, *args, "--target-path", str(target), "--log-path", str(target / "logs")]
     if vars_:
         cmd += ["--vars", repr(vars_).replace("'", '"')]
     env = {**os.environ, "CHURN_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}")
     return result
@@ -28,4 +33,15 @@ def run_dbt(
 
 def copy_warehouse(source: Path, destination: Path) -> Path:
     shutil.copyfile(source, destination)
+    return destination
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the dbt project (root files and dbt_project/) that a test may edit."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(REPO / name, destination / name)
+    shutil.copytree(
+        REPO / "dbt_project", destination / "dbt_project", ignore=shutil.ignore_patterns("target")
+    )
     return destination

@@ -1,0 +1,55 @@
+"""Batch scoring back into DuckDB: idempotent, and readable through marts.customer_risk."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from modeling import score
+from modeling.train import parse_args, train
+from tests.dbt_runner import copy_warehouse
+
+
+def latest_population(db) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select count(*) from marts.customer_snapshots "
+            "where as_of = (select max(as_of) from marts.customer_snapshots)"
+        ).fetchone()[0]
+
+
+def test_scoring_twice_replaces_rows_and_feeds_customer_risk(modeling_db, mlflow_store, tmp_path):
+    source, manifest = modeling_db
+    db = copy_warehouse(source, tmp_path / "warehouse.duckdb")
+    args = ["--db", str(db), "--manifest", str(manifest), "--models", "logistic_regression"]
+    train(parse_args([*args, "--report", str(tmp_path / "r.html")]))
+
+    first = score.score(score.parse_args(["--db", str(db)]))
+    second = score.score(score.parse_args(["--db", str(db), "--model-version", "1"]))
+    assert first["rows"] == second["rows"] == latest_population(db) > 100
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows, customers, deciles, bad_actions = con.execute(
+            """
+            select count(*), count(distinct customer_id), count(distinct risk_decile),
+                   count(*) filter (
+                       where (expected_value_of_contact > 0) != (recommended_action = 'contact')
+                   )
+            from scoring.churn_scores
+            """
+        ).fetchone()
+        assert rows == customers == first["rows"]
+        assert deciles == 10 and bad_actions == 0
+        risk = con.execute(
+            "select count(*), avg(churn_probability) filter (where risk_decile = 1)"
+            " > avg(churn_probability) filter (where risk_decile = 10) from marts.customer_risk"
+        ).fetchone()
+        assert risk == (rows, True)
+
+
+def test_scoring_without_a_champion_fails_in_one_line(modeling_db, mlflow_store, capsys):
+    db, _ = modeling_db
+    with pytest.raises(SystemExit) as exited:
+        score.main(["--db", str(db)])
+    assert exited.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: no registered model ecommerce-churn with alias @champion")

@@ -1,0 +1,259 @@
+"""Training, lineage, the champion gate and bad inputs, on a small built warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from sklearn.dummy import DummyClassifier
+
+from modeling.manifest import Manifest
+from modeling.registry import REGISTERED_MODEL
+from modeling.train import main, parse_args, train
+from tests.dbt_runner import copy_project, copy_warehouse, run_dbt
+
+FAST = ["--models", "logistic_regression"]
+
+
+def train_args(db, manifest, tmp_path, *extra):
+    return [
+        "--db",
+        str(db),
+        "--manifest",
+        str(manifest),
+        "--report",
+        str(tmp_path / "report.html"),
+        *extra,
+    ]
+
+
+def run_cli(argv, capsys) -> tuple[int, str]:
+    """Exit status and the last stderr line (MLflow may log INFO lines before it)."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    return exited.value.code, capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def child_runs(client: MlflowClient, parent_id: str):
+    experiment = client.get_run(parent_id).info.experiment_id
+    return client.search_runs(
+        [experiment], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'"
+    )
+
+
+def test_training_logs_metrics_artifacts_lineage_and_a_champion(
+    modeling_db, mlflow_store, tmp_path
+):
+    db, manifest = modeling_db
+    result = train(parse_args(train_args(db, manifest, tmp_path)))
+    client = MlflowClient()
+    parent = client.get_run(result["run_id"])
+
+    tags = parent.data.tags
+    assert tags["dbt.manifest_sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    assert tags["dbt.features_sha256"] == Manifest(manifest).features_sha256()
+    with duckdb.connect(str(db), read_only=True) as con:
+        built_by = con.execute(
+            "select distinct dbt_invocation_id from marts.customer_snapshots"
+        ).fetchall()
+    assert (
+        tags["dbt.invocation_id"]
+        == built_by[0][0]
+        == json.loads(manifest.read_text())["metadata"]["invocation_id"]
+    )
+    assert tags["dbt.stale_manifest"] == "false"
+    assert len(tags["git.commit"]) >= 7
+    assert tags["generator.seed"] == "11"
+    parent_artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"dbt", "report", "model_comparison.json"} <= parent_artifacts
+    assert (tmp_path / "report.html").read_text().count("<img") >= 7
+
+    children = child_runs(client, parent.info.run_id)
+    assert {c.data.tags["mlflow.runName"] for c in children} == {
+        "logistic_regression",
+        "random_forest",
+        "xgboost",
+    }
+    for child in children:
+        metrics = child.data.metrics
+        for name in (
+            "test_roc_auc",
+            "test_pr_auc",
+            "test_log_loss",
+            "test_brier",
+            "test_calibration_error",
+            "test_accuracy",
+            "test_precision",
+            "test_recall",
+            "test_f1",
+            "test_lift_top10",
+            "test_recall_top10",
+            "test_lift_top20",
+            "test_recall_top20",
+            "test_profit_best_model",
+            "test_profit_uplift_vs_random",
+        ):
+            assert name in metrics, f"{child.data.tags['mlflow.runName']} lacks {name}"
+        # The synthetic shop's churn is learnable, and the model beats random targeting.
+        assert metrics["test_roc_auc"] > 0.75
+        assert metrics["test_lift_top10"] > 1.5
+        assert metrics["test_profit_uplift_vs_random"] > 0
+        evaluation = {a.path for a in client.list_artifacts(child.info.run_id, "evaluation")}
+        for png in ("roc_curve", "pr_curve", "calibration", "gains_lift", "profit_curve"):
+            assert f"evaluation/{png}.png" in evaluation
+        assert "evaluation/confusion_matrix.png" in evaluation
+        assert "evaluation/top_predictors.csv" in evaluation
+        contexts = {i.tags[0].value for i in child.inputs.dataset_inputs}
+        assert contexts == {"training", "validation", "testing"}
+
+    champion = client.get_model_version_by_alias(REGISTERED_MODEL, "champion")
+    assert str(champion.version) == result["decision"].version == "1"
+    info = mlflow.models.get_model_info(f"models:/{REGISTERED_MODEL}/1")
+    assert info.signature is not None and info.saved_input_example_info is not None
+
+
+def test_same_data_and_seed_give_identical_metrics_and_no_new_champion(
+    modeling_db, mlflow_store, tmp_path
+):
+    db, manifest = modeling_db
+    first = train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
+    second = train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
+
+    def without_timing(metrics):
+        return {m: {k: v for k, v in ms.items() if k != "fit_seconds"} for m, ms in metrics.items()}
+
+    assert without_timing(first["metrics"]) == without_timing(second["metrics"])
+    assert first["decision"].alias == "champion"
+    assert second["decision"].alias == "challenger"
+    client = MlflowClient()
+    assert str(client.get_model_version_by_alias(REGISTERED_MODEL, "champion").version) == "1"
+    assert str(client.get_model_version_by_alias(REGISTERED_MODEL, "challenger").version) == "2"
+    tags = client.get_run(second["run_id"]).data.tags
+    assert tags["registry.decision"] == "does not beat champion v1"
+    metrics = client.get_run(second["run_id"]).data.metrics
+    assert metrics["gate_candidate_test_pr_auc"] == metrics["gate_champion_test_pr_auc"]
+
+
+def test_a_better_model_takes_over_from_a_weak_champion(modeling_db, mlflow_store, tmp_path):
+    db, manifest = modeling_db
+    train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
+    # A weak champion: always predicts the base rate (PR AUC = base rate).
+    frame = pd.DataFrame({"days_since_last_order": [1.0, 2.0, 3.0, 4.0]})
+    weak = DummyClassifier(strategy="prior").fit(frame, [0, 1, 0, 1])
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(weak, name="model", serialization_format="cloudpickle")
+    version = str(mlflow.register_model(info.model_uri, REGISTERED_MODEL).version)
+    client = MlflowClient()
+    client.set_registered_model_alias(REGISTERED_MODEL, "champion", version)
+
+    result = train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
+    assert result["decision"].alias == "champion"
+    assert result["decision"].champion_version == version
+    assert result["decision"].candidate_score > result["decision"].champion_score
+    new = str(client.get_model_version_by_alias(REGISTERED_MODEL, "champion").version)
+    assert new == result["decision"].version != version
+
+
+def test_features_hash_is_stable_across_rebuilds_and_changes_with_the_sql(modeling_db, tmp_path):
+    db, manifest = modeling_db
+    rebuilt = copy_warehouse(db, tmp_path / "rebuilt.duckdb")
+    run_dbt(["build"], rebuilt, tmp_path / "rebuilt_target")
+    again = Manifest(tmp_path / "rebuilt_target" / "manifest.json")
+    original = Manifest(manifest)
+    assert again.invocation_id != original.invocation_id
+    assert again.sha256 != original.sha256
+    assert again.features_sha256() == original.features_sha256()
+
+    project = copy_project(tmp_path / "project")
+    sql = project / "dbt_project/models/intermediate/int_customer_daily_activity.sql"
+    text = sql.read_text()
+    changed = text.replace("1 as orders_placed", "cast(1 as bigint) as orders_placed")
+    assert changed != text
+    sql.write_text(changed)
+    run_dbt(["parse"], db, tmp_path / "edited_target", project=project)
+    edited = Manifest(tmp_path / "edited_target" / "manifest.json")
+    assert edited.features_sha256() != original.features_sha256()
+
+    run_dbt(["parse"], db, tmp_path / "vars_target", vars_={"churn_window_days": 60})
+    other_window = Manifest(tmp_path / "vars_target" / "manifest.json")
+    assert other_window.features_sha256() != original.features_sha256()
+
+
+def test_stale_manifest_is_refused_unless_allowed(modeling_db, mlflow_store, tmp_path, capsys):
+    db, _ = modeling_db
+    other = copy_warehouse(db, tmp_path / "other.duckdb")
+    run_dbt(["build", "--select", "customer_snapshots"], other, tmp_path / "other_target")
+    stale = tmp_path / "other_target" / "manifest.json"
+
+    code, err = run_cli(train_args(db, stale, tmp_path, *FAST), capsys)
+    assert code == 1
+    assert err.startswith("error: the data was built by dbt invocation") and "\n" not in err
+    client = MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("ecommerce-churn").experiment_id])
+    assert [r.info.status for r in runs] == ["FAILED"]
+    assert client.search_registered_models() == []
+
+    result = train(parse_args(train_args(db, stale, tmp_path, *FAST, "--allow-stale-manifest")))
+    assert result["tags"]["dbt.stale_manifest"] == "true"
+
+
+def _break(db, tmp_path, sql: str):
+    broken = copy_warehouse(db, tmp_path / "broken.duckdb")
+    with duckdb.connect(str(broken)) as con:
+        con.execute(sql)
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("drop table marts.customer_snapshots", "table marts.customer_snapshots not found"),
+        ("update marts.customer_snapshots set churned = null", "has no labeled rows"),
+        ("update marts.customer_snapshots set churned = 0", "single class"),
+        (
+            "alter table marts.customer_snapshots drop column visits_30d",
+            "lacks column(s) the manifest declares: visits_30d",
+        ),
+        (
+            "delete from marts.customer_snapshots where as_of < date '2025-09-01'",
+            "need at least 3 labeled snapshots",
+        ),
+        (
+            "delete from marts.customer_snapshots where as_of not in "
+            "(date '2025-05-01', date '2025-07-01', date '2025-10-01')",
+            "empty training set",
+        ),
+    ],
+    ids=[
+        "missing_mart",
+        "no_labels",
+        "single_class",
+        "missing_feature",
+        "too_few_snapshots",
+        "empty_training_set",
+    ],
+)
+def test_bad_inputs_fail_in_one_line_and_leave_the_registry_alone(
+    modeling_db, mlflow_store, tmp_path, capsys, sql, message
+):
+    db, manifest = modeling_db
+    broken = _break(db, tmp_path, sql)
+    code, err = run_cli(train_args(broken, manifest, tmp_path, *FAST), capsys)
+    assert code == 1
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    client = MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("ecommerce-churn").experiment_id])
+    assert [r.info.status for r in runs] == ["FAILED"]
+    assert client.search_registered_models() == []
+
+
+def test_unknown_model_name_is_a_usage_error(modeling_db, mlflow_store, tmp_path, capsys):
+    db, manifest = modeling_db
+    code, err = run_cli(train_args(db, manifest, tmp_path, "--models", "svm"), capsys)
+    assert code == 2
+    assert "invalid choice: 'svm'" in err and "\n" not in err
