@@ -22,6 +22,8 @@ install: $(STAMP) ## create or update .venv with the project and its dev tools
 demo: $(STAMP) ## generate a demo shop, build the feature store, train and score
 	$(BIN)/python -m seeds_gen --customers $(DEMO_CUSTOMERS) --dirty-rate 0.01 --truth --overwrite
 	$(BIN)/dbt build --quiet
+	$(BIN)/python -m modeling.train
+	$(BIN)/python -m modeling.score
 	$(BIN)/python -m modeling.demo_summary
 
 test: $(STAMP) ## the whole suite: pytest, ruff, sqlfluff

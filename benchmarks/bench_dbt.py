@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _conditions import machine, run_measured  # noqa: E402
@@ -81,7 +82,9 @@ def main() -> None:
         "--snapshot-scaling-at", type=int, default=300_000, help="customers for the extra counts"
     )
     args = parser.parse_args()
-    print(f"dbt build benchmark on {machine()}, dbt threads 2")
+    profile = yaml.safe_load((REPO / "profiles.yml").read_text())["churn"]["outputs"]["dev"]
+    threads = profile["threads"]
+    print(f"dbt build benchmark on {machine()}, dbt threads {threads}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for customers in sorted(args.customers):

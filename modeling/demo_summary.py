@@ -20,7 +20,8 @@ ANALYST_SCHEMAS = ("marts", "scoring")
 def table_counts(db_path: Path) -> list[tuple[str, str, int]]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() order by schema_name, table_name"
+            "select table_schema, table_name from information_schema.tables"
+            " where table_catalog = current_database() order by all"
         ).fetchall()
         return [
             (schema, table, con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])

@@ -45,6 +45,8 @@ from seeds_gen.warehouse import (
     SEGMENTS,
     TICKET_CATEGORIES,
     TRUTH_SCHEMA,
+    WarehouseError,
+    all_or_nothing,
     create_table_sql,
 )
 
@@ -403,42 +405,31 @@ def generate(
     transaction, and a database file this call created is removed on failure.
     """
     cfg.validate()
-    created = not db_path.exists()
     try:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(db_path))
-    except (OSError, duckdb.Error) as exc:
-        raise GeneratorError(f"cannot open database {db_path}: {str(exc).splitlines()[0]}") from exc
-    try:
-        existing = existing_raw_tables(con)
-        if existing and not overwrite:
-            raise GeneratorError(
-                f"{db_path} already holds raw tables ({', '.join(existing)});"
-                " pass --overwrite to replace them"
-            )
-        con.execute("begin transaction")
-        _create_schemas(con, cfg)
-        disable = None if progress is None else not progress  # None: only on a terminal
-        with tqdm(total=cfg.customers, unit="customer", desc="generating", disable=disable) as bar:
-            for chunk in _chunks(cfg):
-                _load_chunk(con, chunk)
-                bar.update(chunk.n_customers)
-        con.execute("commit")
-    except BaseException:
-        con.close()  # closing without commit rolls the transaction back
-        if created:
-            for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-        raise
-    try:
+        with all_or_nothing(db_path) as con:
+            existing = existing_raw_tables(con)
+            if existing and not overwrite:
+                raise GeneratorError(
+                    f"{db_path} already holds raw tables ({', '.join(existing)});"
+                    " pass --overwrite to replace them"
+                )
+            _create_schemas(con, cfg)
+            disable = None if progress is None else not progress  # None: only on a terminal
+            with tqdm(
+                total=cfg.customers, unit="customer", desc="generating", disable=disable
+            ) as bar:
+                for chunk in _chunks(cfg):
+                    _load_chunk(con, chunk)
+                    bar.update(chunk.n_customers)
+    except WarehouseError as exc:
+        raise GeneratorError(str(exc)) from exc
+    with duckdb.connect(str(db_path)) as con:
         counts = {
             t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchone()[0]
             for t in RAW_TABLES
         }
         if parquet_dir is not None:
             export_parquet(con, parquet_dir)
-    finally:
-        con.close()
     return counts
 
 

@@ -7,7 +7,11 @@ profile (through the same environment variable) and the modeling layer.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import duckdb
 
 DB_PATH_ENV_VAR = "CHURN_DB_PATH"
 DEFAULT_DB_PATH = "data/warehouse.duckdb"
@@ -100,3 +104,31 @@ def create_table_sql(schema: str, table: str) -> str:
     """`CREATE TABLE` statement for one raw table of the contract."""
     columns = ", ".join(f'"{name}" {kind}' for name, kind in RAW_TABLES[table].items())
     return f"CREATE TABLE {schema}.{table} ({columns})"
+
+
+class WarehouseError(Exception):
+    """A problem with the warehouse file itself (cannot open or write it)."""
+
+
+@contextmanager
+def all_or_nothing(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection inside one transaction: committed if the block succeeds, else
+    rolled back, and a database file this call created is removed. So a failed
+    write leaves the warehouse exactly as it was."""
+    created = not db_path.exists()
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(db_path))
+    except (OSError, duckdb.Error) as exc:
+        raise WarehouseError(f"cannot open database {db_path}: {str(exc).splitlines()[0]}") from exc
+    try:
+        con.execute("begin transaction")
+        yield con
+        con.execute("commit")
+    except BaseException:
+        con.close()  # closing without commit rolls the transaction back
+        if created:
+            for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    con.close()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import duckdb
 import pytest
 
-from modeling import score
+from modeling import demo_summary, score
 from modeling.train import parse_args, train
 from tests.dbt_runner import copy_warehouse
+
+ANALYSES = Path(__file__).parents[2] / "dbt_project" / "analyses"
 
 
 def latest_population(db) -> int:
@@ -44,6 +49,15 @@ def test_scoring_twice_replaces_rows_and_feeds_customer_risk(modeling_db, mlflow
             " > avg(churn_probability) filter (where risk_decile = 10) from marts.customer_risk"
         ).fetchone()
         assert risk == (rows, True)
+        # The README's analyst query on the scores, kept as a dbt analysis.
+        analysis = ANALYSES / "riskiest_high_value_customers.sql"
+        sql = re.sub(r"\{\{ ref\('(\w+)'\) \}\}", r"marts.\1", analysis.read_text())
+        top = con.execute(sql).fetchall()
+        assert len(top) == 20
+        assert [r[-2] for r in top] == sorted((r[-2] for r in top), reverse=True)
+    listing = demo_summary.summary(db, tmp_path / "r.html", tmp_path / "mlflow.db")
+    assert "marts.customer_risk" in listing and "scoring.churn_scores" in listing
+    assert f"open {tmp_path / 'r.html'}" in listing
 
 
 def test_scoring_without_a_champion_fails_in_one_line(modeling_db, mlflow_store, capsys):
