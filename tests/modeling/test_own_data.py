@@ -1,0 +1,72 @@
+"""A shop's own exports, end to end: load, `dbt build`, train, score. Once with
+the example export (orders and web sessions), once with orders only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from mlflow import MlflowClient
+
+from modeling import score
+from modeling.train import parse_args, train
+from seeds_gen.load import main as load
+from tests.dbt_runner import run_dbt
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "shop_export"
+# Features that need a source the example does not export (besides loyalty,
+# reviews and tickets, which neither has).
+ABSENT_EVERYWHERE = ("loyalty_points_balance", "reviews_lifetime", "tickets_90d")
+
+
+@pytest.mark.parametrize(
+    ("mapping", "visits"),
+    [("mapping.yml", True), ("mapping_orders_only.yml", False)],
+    ids=["orders-and-sessions", "orders-only"],
+)
+def test_an_export_builds_trains_and_scores(tmp_path, mlflow_store, mapping, visits):
+    db = tmp_path / "warehouse.duckdb"
+    assert load([str(EXAMPLE / mapping), "--db", str(db), "--quiet"]) == 0
+    # No vars: the snapshot schedule follows the data's own span (2019-2021).
+    run_dbt(["build"], db, tmp_path / "target")
+    with duckdb.connect(str(db), read_only=True) as con:
+        first, last, rows = con.execute(
+            "select min(as_of), max(as_of), count(*) from marts.customer_snapshots"
+        ).fetchone()
+        assert first.year == 2019 and last.year == 2021 and rows > 1000
+        reasons = dict(
+            con.execute(
+                "select reject_reason, count(*) from marts.quarantined_rows"
+                " where source_table = 'orders' group by 1"
+            ).fetchall()
+        )
+        # The example's broken rows: 3 dates, 2 statuses, 1 missing customer.
+        assert reasons == {"missing_timestamp": 3, "unknown_category": 2, "missing_customer_id": 1}
+
+    result = train(
+        parse_args(
+            [
+                "--db",
+                str(db),
+                "--manifest",
+                str(tmp_path / "target" / "manifest.json"),
+                "--models",
+                "logistic_regression",
+                "xgboost",
+                "--report",
+                str(tmp_path / "report.html"),
+            ]
+        )
+    )
+    dropped = result["params"]["dropped_constant_features"].split(",")
+    assert set(ABSENT_EVERYWHERE) <= set(dropped)
+    assert ("visits_30d" in dropped) is not visits
+    assert result["metrics"]["xgboost"]["test_roc_auc"] > 0.6
+    run = MlflowClient().get_run(result["run_id"])
+    assert run.data.params["dropped_constant_features"] == ",".join(dropped)
+
+    scored = score.score(score.parse_args(["--db", str(db)]))
+    with duckdb.connect(str(db), read_only=True) as con:
+        risk = con.execute("select count(*) from marts.customer_risk").fetchone()[0]
+    assert risk == scored["rows"] > 50
