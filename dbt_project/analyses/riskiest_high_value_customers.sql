@@ -1,18 +1,23 @@
 -- Today's riskiest high-value customers, and whether a retention offer pays for
 -- them: the champion model's latest scores (run `python -m modeling.score`).
+with risk as (
+    select * from {{ ref('customer_risk') }}
+),
+
+high_value as (
+    select quantile_cont(revenue_180d, 0.8) as min_revenue_180d from risk
+)
+
 select
-    customer_id,
-    segment,
-    revenue_180d,
-    days_since_last_order,
-    risk_decile,
-    recommended_action,
-    round(churn_probability, 3) as churn_probability,
-    round(expected_value_of_contact, 2) as expected_value
-from {{ ref('customer_risk') }}
-where
-    revenue_180d >= (
-        select quantile_cont(revenue_180d, 0.8) from {{ ref('customer_risk') }}
-    )
-order by churn_probability desc
+    risk.customer_id,
+    risk.segment,
+    risk.revenue_180d,
+    risk.days_since_last_order,
+    risk.risk_decile,
+    risk.recommended_action,
+    round(risk.churn_probability, 3) as churn_probability,
+    round(risk.expected_value_of_contact, 2) as expected_value
+from risk
+inner join high_value on risk.revenue_180d >= high_value.min_revenue_180d
+order by risk.churn_probability desc
 limit 20

@@ -57,8 +57,8 @@ def test_example_export_lands_in_the_raw_contract(tmp_path, capsys):
     assert (
         query(
             db,
-            "select count(*) from raw.customers c join (select customer_id, min(ordered_at) as first"
-            " from raw.orders group by 1) o using (customer_id)"
+            "select count(*) from raw.customers c join (select customer_id,"
+            " min(ordered_at) as first from raw.orders group by 1) o using (customer_id)"
             " where c.signup_at = o.first and c.segment is null",
         )[0][0]
         == counts["customers"]

@@ -1,8 +1,8 @@
 {#
   Lifetime totals per customer at every snapshot from the first one that sees
-  any of their activity. Each daily row is assigned (by an as-of join) to the
-  first snapshot whose as_of is after its known_date; running totals over the
-  snapshot index then give exactly "everything known before as_of".
+  any of their activity. Each daily row is assigned (by a calendar lookup) to
+  the first snapshot whose as_of is after its known_date; running totals over
+  the snapshot index then give exactly "everything known before as_of".
 #}
 
 with daily as (
@@ -13,10 +13,14 @@ spine as (
     select * from {{ ref('int_snapshot_spine') }}
 ),
 
+calendar as (
+    {{ next_snapshot_calendar('daily', 'spine') }}
+),
+
 per_snapshot as (
     select
         daily.customer_key,
-        spine.snapshot_index,
+        seen.next_snapshot_index as snapshot_index,
         sum(daily.orders_placed) as orders_placed,
         sum(daily.orders_completed) as orders_completed,
         sum(daily.orders_cancelled) as orders_cancelled,
@@ -38,8 +42,8 @@ per_snapshot as (
         max(daily.latest_reviewed_at) as latest_reviewed_at,
         sum(daily.tickets) as tickets
     from daily
-    asof inner join spine on daily.known_date < spine.as_of
-    group by daily.customer_key, spine.snapshot_index
+    inner join calendar as seen on daily.known_date = seen.day
+    group by daily.customer_key, seen.next_snapshot_index
 ),
 
 first_seen as (
