@@ -46,21 +46,8 @@ per_snapshot as (
     group by daily.customer_key, seen.next_snapshot_index
 ),
 
-first_seen as (
-    select
-        customer_key,
-        min(snapshot_index) as first_snapshot_index
-    from per_snapshot
-    group by customer_key
-),
-
 grid as (
-    select
-        first_seen.customer_key,
-        spine.snapshot_index,
-        spine.as_of
-    from first_seen
-    inner join spine on first_seen.first_snapshot_index <= spine.snapshot_index
+    {{ snapshot_grid('per_snapshot', 'spine') }}
 ),
 
 final as (

@@ -97,20 +97,8 @@ by_snapshot as (
     group by customer_key, snapshot_index
 ),
 
-first_seen as (
-    select
-        customer_key,
-        min(snapshot_index) as first_snapshot_index
-    from by_snapshot
-    group by customer_key
-),
-
 grid as (
-    select
-        first_seen.customer_key,
-        spine.snapshot_index
-    from first_seen
-    inner join spine on first_seen.first_snapshot_index <= spine.snapshot_index
+    {{ snapshot_grid('by_snapshot', 'spine') }}
 ),
 
 running as (
