@@ -71,7 +71,10 @@ def dbt_build(db: Path, snapshots: int, target: Path) -> tuple[float, float, str
     results = json.loads((target / "run_results.json").read_text())["results"]
     slowest = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:3]
     top = ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f}s" for r in slowest)
-    return elapsed, peak, top
+    tests = sum(
+        r["execution_time"] for r in results if r["unique_id"].startswith(("test.", "unit_test."))
+    )
+    return elapsed, peak, f"{top} | tests {tests:.1f}s"
 
 
 def main() -> None:
