@@ -48,6 +48,7 @@ from seeds_gen.warehouse import (
     WarehouseError,
     all_or_nothing,
     create_table_sql,
+    existing_raw_tables,
 )
 
 log = logging.getLogger(__name__)
@@ -345,14 +346,6 @@ def _chunks(cfg: GenerationConfig, workers: int = 2) -> Iterator[Chunk]:
             if index + workers < n_chunks:
                 pending.append(pool.submit(build_chunk, cfg, index + workers))
             yield chunk
-
-
-def existing_raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by 1",
-        [RAW_SCHEMA],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def _create_schemas(con: duckdb.DuckDBPyConnection, cfg: GenerationConfig) -> None:

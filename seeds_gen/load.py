@@ -47,6 +47,7 @@ from seeds_gen.warehouse import (
     WarehouseError,
     all_or_nothing,
     create_table_sql,
+    existing_raw_tables,
     resolve_db_path,
 )
 
@@ -87,6 +88,11 @@ def literal(value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def as_text(value: str) -> str:
+    """SQL: the value as trimmed text, NULL when empty."""
+    return f"nullif(trim(cast({value} as varchar)), '')"
 
 
 def file_sha256(path: Path) -> str:
@@ -156,7 +162,7 @@ def typed_expression(
     source: SourceMapping, column: str, kind: str, value: str, convert_currency: bool = True
 ) -> str:
     """SQL turning the export's value into the contract type; NULL where it does not parse."""
-    text = f"nullif(trim(cast({value} as varchar)), '')"
+    text = as_text(value)
     if kind == "TIMESTAMP":
         parsed = (
             f"try_strptime({text}, {literal(source.timestamp_format)})"
@@ -211,10 +217,6 @@ def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceRepo
     select = ",\n".join(
         f"cast({typed[c]} as {kind}) as {c}" for c, kind in contract.items() if c != id_column
     )
-    con.execute(
-        f"create or replace temp table parsed as select {raw_values[id_column] or 'null'}"
-        f" as source_id, {select} from export_file"
-    )
     if raw_values[id_column] is None:
         # Same event, same id, in every export: a hash of what does not change.
         identity = [c for c in contract if c != id_column and c not in MUTABLE_COLUMNS]
@@ -222,10 +224,11 @@ def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceRepo
         id_sql = f"'derived-' || md5(concat_ws('|', {parts}))"
         report.notes.append(f"no {id_column} in the export: derived from {', '.join(identity)}")
     else:
-        id_sql = "nullif(trim(cast(source_id as varchar)), '')"
+        id_sql = as_text("source_id")
     con.execute(
         f"create or replace temp table prepared as select {id_sql} as {id_column},"
-        f" * exclude (source_id) from parsed"
+        f" * exclude (source_id) from (select {raw_values[id_column] or 'null'} as source_id,"
+        f" {select} from export_file)"
     )
     report.rows_read = con.execute("select count(*) from prepared").fetchone()[0]
     check_values(con, source, contract, raw_values, report)
@@ -243,7 +246,7 @@ def check_values(con, source: SourceMapping, contract, raw_values, report: Sourc
         non_empty, failed, example = con.execute(
             "select count(shown), count(shown) filter (where parsed is null),"
             " any_value(shown) filter (where parsed is null)"
-            f" from (select nullif(trim(cast({value} as varchar)), '') as shown,"
+            f" from (select {as_text(value)} as shown,"
             f" {parsed} as parsed from export_file)"
         ).fetchone()
         if failed == 0:
@@ -300,13 +303,7 @@ def existing_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every raw table of the contract (absent sources stay empty) and the file log."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    present = {
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?",
-            [RAW_SCHEMA],
-        ).fetchall()
-    }
+    present = set(existing_raw_tables(con))
     for table in RAW_TABLES:
         if table not in present:
             con.execute(create_table_sql(RAW_SCHEMA, table))
@@ -318,8 +315,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def loaded_at_sql(policy: str, table: str, load_time: datetime) -> tuple[str, str]:
-    """(SQL for `_loaded_at`, what it means) under a policy already resolved from auto."""
+def loaded_at_sql(con, policy: str, table: str, load_time: datetime) -> tuple[str, str, str]:
+    """(SQL for `_loaded_at`, what it means, the policy applied). `auto` is a history
+    backfill (event time) for a table's first load and the load time after that."""
+    if policy == "auto":
+        policy = "event" if existing_rows(con, table) == 0 else "now"
+    return (*_stamp(policy, table, load_time), policy)
+
+
+def _stamp(policy: str, table: str, load_time: datetime) -> tuple[str, str]:
     if policy == "event":
         return EVENT_TIME_COLUMN[table], "each row's event time (history backfill)"
     if policy == "now":
@@ -333,13 +337,11 @@ def loaded_at_sql(policy: str, table: str, load_time: datetime) -> tuple[str, st
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, stamp: str, relation: str) -> int:
     """Append the rows of `relation` whose id is not in the raw table yet."""
     key = ID_COLUMN[table]
-    before = existing_rows(con, table)
-    con.execute(
+    return con.execute(
         f"insert into {RAW_SCHEMA}.{table} by name"
         f" select new.*, {stamp} as _loaded_at from {relation} as new"
         f" anti join {RAW_SCHEMA}.{table} as old on new.{key} = old.{key}"
-    )
-    return existing_rows(con, table) - before
+    ).fetchone()[0]
 
 
 def load_source(con, source: SourceMapping, policy: str, load_time: datetime) -> SourceReport:
@@ -353,9 +355,7 @@ def load_source(con, source: SourceMapping, policy: str, load_time: datetime) ->
     if previous:
         report.skipped = f"same content already loaded at {previous:%Y-%m-%d %H:%M}"
         return report
-    if policy == "auto":
-        policy = "event" if existing_rows(con, source.table) == 0 else "now"
-    stamp, report.loaded_at = loaded_at_sql(policy, source.table, load_time)
+    stamp, report.loaded_at, policy = loaded_at_sql(con, policy, source.table, load_time)
     report.rows_added = insert_new(con, source.table, stamp, "prepared")
     con.execute(
         f"insert into {LOADER_SCHEMA}.loaded_files values (?, ?, ?, ?, ?, ?, ?)",
@@ -376,9 +376,7 @@ def derive_customers(con, policy: str, load_time: datetime) -> SourceReport:
     """Customers from the orders when the shop exports none: first order = sign-up,
     attributes unknown. Only customers not in raw.customers yet are added."""
     report = SourceReport("customers", "(derived from raw.orders)")
-    if policy == "auto":
-        policy = "event" if existing_rows(con, "customers") == 0 else "now"
-    stamp, report.loaded_at = loaded_at_sql(policy, "customers", load_time)
+    stamp, report.loaded_at, _ = loaded_at_sql(con, policy, "customers", load_time)
     con.execute(
         "create or replace temp table derived_customers as select customer_id,"
         " min(ordered_at) as signup_at from raw.orders where customer_id is not null"

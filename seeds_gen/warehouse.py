@@ -100,6 +100,14 @@ def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(path or os.environ.get(DB_PATH_ENV_VAR) or DEFAULT_DB_PATH)
 
 
+def existing_raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by 1",
+        [RAW_SCHEMA],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def create_table_sql(schema: str, table: str) -> str:
     """`CREATE TABLE` statement for one raw table of the contract."""
     columns = ", ".join(f'"{name}" {kind}' for name, kind in RAW_TABLES[table].items())

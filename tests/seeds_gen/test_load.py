@@ -134,6 +134,11 @@ def write_orders(path: Path, header: str, *rows: str) -> Path:
     return path
 
 
+def edit_mapping(export: Path, old: str, new: str) -> None:
+    mapping = export / "mapping.yml"
+    mapping.write_text(mapping.read_text().replace(old, new))
+
+
 ROW = "ACME-1;cust_1;02/01/2019 10:23;Delivered;38,06;0,00;1;EUR"
 
 
@@ -148,9 +153,7 @@ ROW = "ACME-1;cust_1;02/01/2019 10:23;Delivered;38,06;0,00;1;EUR"
             id="mapped-column-absent",
         ),
         pytest.param(
-            lambda d: (d / "mapping.yml").write_text(
-                (d / "mapping.yml").read_text().replace("      item_count: Items\n", "")
-            ),
+            lambda d: edit_mapping(d, "      item_count: Items\n", ""),
             "missing required column item_count of raw.orders",
             id="required-column-unmapped",
         ),
@@ -170,9 +173,7 @@ ROW = "ACME-1;cust_1;02/01/2019 10:23;Delivered;38,06;0,00;1;EUR"
             id="header-only",
         ),
         pytest.param(
-            lambda d: (d / "mapping.yml").write_text(
-                (d / "mapping.yml").read_text().replace("order_value: Total", "order_total: Total")
-            ),
+            lambda d: edit_mapping(d, "order_value: Total", "order_total: Total"),
             "['order_total'] are not columns of raw.orders",
             id="mapping-names-unknown-contract-column",
         ),

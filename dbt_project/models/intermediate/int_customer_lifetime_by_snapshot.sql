@@ -55,35 +55,27 @@ final as (
         grid.customer_key,
         grid.snapshot_index,
         grid.as_of,
-        cast(sum(p.orders_placed) over known_so_far as bigint) as orders_placed_lifetime,
-        cast(sum(p.orders_completed) over known_so_far as bigint) as orders_lifetime,
-        cast(sum(p.orders_cancelled) over known_so_far as bigint) as orders_cancelled_lifetime,
-        cast(sum(p.orders_returned) over known_so_far as bigint) as orders_returned_lifetime,
-        cast(sum(p.revenue_completed) over known_so_far as double) as revenue_lifetime,
-        cast(sum(p.discount_completed) over known_so_far as double) as discount_lifetime,
-        cast(sum(p.items_completed) over known_so_far as bigint) as items_lifetime,
-        min(p.first_order_date) over known_so_far as first_order_date,
-        max(p.last_order_date) over known_so_far as last_order_date,
-        max(p.last_visit_date) over known_so_far as last_visit_date,
-        cast(sum(p.visits) over known_so_far as bigint) as visits_lifetime,
-        cast(sum(p.loyalty_enrollments) over known_so_far as bigint) as loyalty_enrollments_lifetime,
-        cast(sum(p.points_earned) over known_so_far as bigint) as points_earned_lifetime,
-        cast(sum(p.points_redeemed) over known_so_far as bigint) as points_redeemed_lifetime,
-        cast(sum(p.points_expired) over known_so_far as bigint) as points_expired_lifetime,
-        cast(sum(p.reviews) over known_so_far as bigint) as reviews_lifetime,
-        cast(sum(p.rating_sum) over known_so_far as bigint) as rating_sum_lifetime,
-        arg_max(p.latest_rating, p.latest_reviewed_at) over known_so_far as last_rating,
-        cast(sum(p.tickets) over known_so_far as bigint) as tickets_lifetime
+        cast(sum(grid.orders_placed) over known_so_far as bigint) as orders_placed_lifetime,
+        cast(sum(grid.orders_completed) over known_so_far as bigint) as orders_lifetime,
+        cast(sum(grid.orders_cancelled) over known_so_far as bigint) as orders_cancelled_lifetime,
+        cast(sum(grid.orders_returned) over known_so_far as bigint) as orders_returned_lifetime,
+        cast(sum(grid.revenue_completed) over known_so_far as double) as revenue_lifetime,
+        cast(sum(grid.discount_completed) over known_so_far as double) as discount_lifetime,
+        cast(sum(grid.items_completed) over known_so_far as bigint) as items_lifetime,
+        min(grid.first_order_date) over known_so_far as first_order_date,
+        max(grid.last_order_date) over known_so_far as last_order_date,
+        max(grid.last_visit_date) over known_so_far as last_visit_date,
+        cast(sum(grid.visits) over known_so_far as bigint) as visits_lifetime,
+        cast(sum(grid.loyalty_enrollments) over known_so_far as bigint) as loyalty_enrollments_lifetime,
+        cast(sum(grid.points_earned) over known_so_far as bigint) as points_earned_lifetime,
+        cast(sum(grid.points_redeemed) over known_so_far as bigint) as points_redeemed_lifetime,
+        cast(sum(grid.points_expired) over known_so_far as bigint) as points_expired_lifetime,
+        cast(sum(grid.reviews) over known_so_far as bigint) as reviews_lifetime,
+        cast(sum(grid.rating_sum) over known_so_far as bigint) as rating_sum_lifetime,
+        arg_max(grid.latest_rating, grid.latest_reviewed_at) over known_so_far as last_rating,
+        cast(sum(grid.tickets) over known_so_far as bigint) as tickets_lifetime
     from grid
-    left join per_snapshot as p
-        on
-            grid.customer_key = p.customer_key
-            and grid.snapshot_index = p.snapshot_index
-    window known_so_far as (
-        partition by grid.customer_key
-        order by grid.snapshot_index
-        rows between unbounded preceding and current row
-    )
+    window known_so_far as ({{ known_so_far() }})
 )
 
 select * from final

@@ -104,20 +104,12 @@ grid as (
 running as (
     select
         {% for column in window_columns %}
-            sum(c.{{ column }}) over known_so_far as {{ column }},
+            sum(grid.{{ column }}) over known_so_far as {{ column }},
         {% endfor %}
         grid.customer_key,
         grid.snapshot_index
     from grid
-    left join by_snapshot as c
-        on
-            grid.customer_key = c.customer_key
-            and grid.snapshot_index = c.snapshot_index
-    window known_so_far as (
-        partition by grid.customer_key
-        order by grid.snapshot_index
-        rows between unbounded preceding and current row
-    )
+    window known_so_far as ({{ known_so_far() }})
 ),
 
 order_periods as (
