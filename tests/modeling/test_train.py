@@ -170,7 +170,7 @@ def test_features_hash_is_stable_across_rebuilds_and_changes_with_the_sql(modeli
     assert again.features_sha256() == original.features_sha256()
 
     project = copy_project(tmp_path / "project")
-    sql = project / "dbt_project/models/intermediate/int_customer_daily_activity.sql"
+    sql = project / "dbt_project/models/intermediate/int_customer_activity_buckets.sql"
     text = sql.read_text()
     changed = text.replace("count(*) as tickets", "count(1) as tickets")
     assert changed != text

@@ -1,49 +1,44 @@
 {#
   Lifetime totals per customer at every snapshot from the first one that sees
-  any of their activity. Each daily row is assigned (by a calendar lookup) to
-  the first snapshot whose as_of is after its known_date; running totals over
-  the snapshot index then give exactly "everything known before as_of".
+  any of their activity: the activity buckets summed per snapshot that first
+  sees them (seen_index), then running totals over the snapshot index give
+  exactly "everything known before as_of".
 #}
 
-with daily as (
-    select * from {{ ref('int_customer_daily_activity') }}
+with buckets as (
+    select * from {{ ref('int_customer_activity_buckets') }}
 ),
 
 spine as (
     select * from {{ ref('int_snapshot_spine') }}
 ),
 
-calendar as (
-    {{ next_snapshot_calendar('daily', 'spine') }}
-),
-
 per_snapshot as (
     select
-        daily.customer_key,
-        seen.next_snapshot_index as snapshot_index,
-        sum(daily.orders_placed) as orders_placed,
-        sum(daily.orders_completed) as orders_completed,
-        sum(daily.orders_cancelled) as orders_cancelled,
-        sum(daily.orders_returned) as orders_returned,
-        sum(daily.revenue_completed) as revenue_completed,
-        sum(daily.discount_completed) as discount_completed,
-        sum(daily.items_completed) as items_completed,
-        min(daily.activity_date) filter (where daily.orders_completed > 0) as first_order_date,
-        max(daily.activity_date) filter (where daily.orders_completed > 0) as last_order_date,
-        max(daily.activity_date) filter (where daily.visits > 0) as last_visit_date,
-        sum(daily.visits) as visits,
-        sum(daily.loyalty_enrollments) as loyalty_enrollments,
-        sum(daily.points_earned) as points_earned,
-        sum(daily.points_redeemed) as points_redeemed,
-        sum(daily.points_expired) as points_expired,
-        sum(daily.reviews) as reviews,
-        sum(daily.rating_sum) as rating_sum,
-        arg_max(daily.latest_rating, daily.latest_reviewed_at) as latest_rating,
-        max(daily.latest_reviewed_at) as latest_reviewed_at,
-        sum(daily.tickets) as tickets
-    from daily
-    inner join calendar as seen on daily.known_date = seen.day
-    group by daily.customer_key, seen.next_snapshot_index
+        customer_key,
+        seen_index as snapshot_index,
+        {{ exact_sum('orders_placed') }} as orders_placed,
+        {{ exact_sum('orders_completed') }} as orders_completed,
+        {{ exact_sum('orders_cancelled') }} as orders_cancelled,
+        {{ exact_sum('orders_returned') }} as orders_returned,
+        {{ exact_sum('revenue_completed_cents') }} as revenue_completed_cents,
+        {{ exact_sum('discount_completed_cents') }} as discount_completed_cents,
+        {{ exact_sum('items_completed') }} as items_completed,
+        min(first_order_date) as first_order_date,
+        max(last_order_date) as last_order_date,
+        max(last_visit_date) as last_visit_date,
+        {{ exact_sum('visits') }} as visits,
+        {{ exact_sum('loyalty_enrollments') }} as loyalty_enrollments,
+        {{ exact_sum('points_earned') }} as points_earned,
+        {{ exact_sum('points_redeemed') }} as points_redeemed,
+        {{ exact_sum('points_expired') }} as points_expired,
+        {{ exact_sum('reviews') }} as reviews,
+        {{ exact_sum('rating_sum') }} as rating_sum,
+        arg_max(latest_rating, latest_reviewed_at) as latest_rating,
+        max(latest_reviewed_at) as latest_reviewed_at,
+        sum(tickets) as tickets
+    from buckets
+    group by customer_key, seen_index
 ),
 
 grid as (
@@ -59,8 +54,8 @@ final as (
         cast(sum(grid.orders_completed) over known_so_far as bigint) as orders_lifetime,
         cast(sum(grid.orders_cancelled) over known_so_far as bigint) as orders_cancelled_lifetime,
         cast(sum(grid.orders_returned) over known_so_far as bigint) as orders_returned_lifetime,
-        cast(sum(grid.revenue_completed) over known_so_far as double) as revenue_lifetime,
-        cast(sum(grid.discount_completed) over known_so_far as double) as discount_lifetime,
+        sum(grid.revenue_completed_cents) over known_so_far / 100 as revenue_lifetime,
+        sum(grid.discount_completed_cents) over known_so_far / 100 as discount_lifetime,
         cast(sum(grid.items_completed) over known_so_far as bigint) as items_lifetime,
         min(grid.first_order_date) over known_so_far as first_order_date,
         max(grid.last_order_date) over known_so_far as last_order_date,

@@ -17,7 +17,8 @@ final as (
         count(*) as active_customers,
         cast(sum(churned) as bigint) as churned_customers,
         avg(churned) as churn_rate,
-        avg(revenue_180d) as avg_revenue_180d,
+        -- Averaged exactly (as decimal), so a rebuild gives the same digits.
+        avg(cast(revenue_180d as decimal(18, 2))) as avg_revenue_180d,
         avg(orders_90d) as avg_orders_90d,
         avg(cast(is_loyalty_member as integer)) as loyalty_member_share
     from snapshots

@@ -1,0 +1,185 @@
+{#
+  Valid events of every source aggregated per customer and place on the
+  snapshot axis (macro place_on_snapshots): the snapshot that first sees them
+  and, for each feature window, the first snapshot whose window no longer
+  covers them. Every snapshot feature is computed from this table, never from
+  raw events: lifetime totals are running sums of what each snapshot first
+  sees, window totals add rows where they are first seen and take them away
+  where they leave the window.
+
+  Events with the same placement are interchangeable for every feature, so
+  this is far fewer rows than events (or days: most customers do not come
+  back the same day), and no later model needs dates except for the order
+  days kept for order_periods_180d.
+
+  Each source is aggregated on its own, with only its own measures, and the
+  results are stacked: one wide aggregation over all sources would hold every
+  measure's state for every group. Money is summed in integer cents (macro
+  exact_sum): exact sums do not depend on the order DuckDB's threads add rows
+  in, so a rebuild gives bit-identical features.
+#}
+
+with spine as (
+    select * from {{ ref('int_snapshot_spine') }}
+),
+
+calendar as (
+    -- Every day from (the longest window + 1 day) before the first as_of to the
+    -- last as_of, with the first snapshot strictly after it. A few hundred rows,
+    -- so placing tens of millions of events is an equality lookup, not an as-of
+    -- or range join. Days on or after the last as_of have no row.
+    select
+        cast(series.day as date) as calendar_day,
+        next_snapshot.snapshot_index as next_snapshot_index
+    from (
+        select
+            min(as_of) as first_as_of,
+            max(as_of) as last_as_of
+        from spine
+    ) as bounds
+    cross join
+        generate_series(
+            cast(
+                {{ dbt.dateadd('day', -1 - feature_window_days() | max, 'bounds.first_as_of') }}
+                as timestamp
+            ),
+            cast(bounds.last_as_of as timestamp),
+            interval 1 day
+        ) as series (day)
+    asof inner join spine as next_snapshot on cast(series.day as date) < next_snapshot.as_of
+),
+
+orders as (
+    select * from {{ ref('int_orders_validated') }}
+),
+
+site_visits as (
+    select * from {{ ref('int_site_visits_validated') }}
+),
+
+loyalty_events as (
+    select * from {{ ref('int_loyalty_events_validated') }}
+),
+
+reviews as (
+    select * from {{ ref('int_reviews_validated') }}
+),
+
+support_tickets as (
+    select * from {{ ref('int_support_tickets_validated') }}
+),
+
+order_buckets as (
+    {% call place_on_snapshots('orders', 'ordered_at', 'calendar') %}
+        'orders' as event_source,
+        count(*) as orders_placed,
+        count(*) filter (where events.order_status = 'completed') as orders_completed,
+        count(*) filter (where events.order_status = 'cancelled') as orders_cancelled,
+        count(*) filter (where events.order_status = 'returned') as orders_returned,
+        {{ exact_sum('events.order_value * 100') }} filter (
+            where events.order_status = 'completed'
+        ) as revenue_completed_cents,
+        {{ exact_sum('events.discount_amount * 100') }} filter (
+            where events.order_status = 'completed'
+        ) as discount_completed_cents,
+        {{ exact_sum('events.item_count') }} filter (
+            where events.order_status = 'completed'
+        ) as items_completed,
+        min(cast(events.ordered_at as date)) filter (
+            where events.order_status = 'completed'
+        ) as first_order_date,
+        max(cast(events.ordered_at as date)) filter (
+            where events.order_status = 'completed'
+        ) as last_order_date
+    {% endcall %}
+),
+
+visit_buckets as (
+    {% call place_on_snapshots('site_visits', 'visited_at', 'calendar') %}
+        'visits' as event_source,
+        count(*) as visits,
+        {{ exact_sum('events.page_views') }} as page_views,
+        {{ exact_sum('events.session_seconds') }} as session_seconds,
+        max(cast(events.visited_at as date)) as last_visit_date
+    {% endcall %}
+),
+
+loyalty_buckets as (
+    {% call place_on_snapshots('loyalty_events', 'occurred_at', 'calendar') %}
+        'loyalty' as event_source,
+        count(*) filter (where events.loyalty_event_type = 'enrolled') as loyalty_enrollments,
+        {{ exact_sum('events.points') }} filter (
+            where events.loyalty_event_type = 'earned'
+        ) as points_earned,
+        {{ exact_sum('events.points') }} filter (
+            where events.loyalty_event_type = 'redeemed'
+        ) as points_redeemed,
+        {{ exact_sum('events.points') }} filter (
+            where events.loyalty_event_type = 'expired'
+        ) as points_expired
+    {% endcall %}
+),
+
+review_buckets as (
+    {% call place_on_snapshots('reviews', 'reviewed_at', 'calendar') %}
+        'reviews' as event_source,
+        count(*) as reviews,
+        {{ exact_sum('events.rating') }} as rating_sum,
+        arg_max(events.rating, events.reviewed_at) as latest_rating,
+        max(events.reviewed_at) as latest_reviewed_at
+    {% endcall %}
+),
+
+ticket_buckets as (
+    {% call place_on_snapshots('support_tickets', 'opened_at', 'calendar') %}
+        'tickets' as event_source,
+        count(*) as tickets
+    {% endcall %}
+),
+
+stacked as (
+    select * from order_buckets
+    union all by name
+    select * from visit_buckets
+    union all by name
+    select * from loyalty_buckets
+    union all by name
+    select * from review_buckets
+    union all by name
+    select * from ticket_buckets
+),
+
+final as (
+    select
+        customer_key,
+        event_source,
+        seen_index,
+        {% for days in feature_window_days() -%}
+        out_{{ days }}_index,
+        {% endfor -%}
+        cast(coalesce(orders_placed, 0) as bigint) as orders_placed,
+        cast(coalesce(orders_completed, 0) as bigint) as orders_completed,
+        cast(coalesce(orders_cancelled, 0) as bigint) as orders_cancelled,
+        cast(coalesce(orders_returned, 0) as bigint) as orders_returned,
+        cast(coalesce(revenue_completed_cents, 0) as bigint) as revenue_completed_cents,
+        cast(coalesce(discount_completed_cents, 0) as bigint) as discount_completed_cents,
+        cast(coalesce(items_completed, 0) as bigint) as items_completed,
+        cast(coalesce(visits, 0) as bigint) as visits,
+        cast(coalesce(page_views, 0) as bigint) as page_views,
+        cast(coalesce(session_seconds, 0) as bigint) as session_seconds,
+        cast(coalesce(loyalty_enrollments, 0) as bigint) as loyalty_enrollments,
+        cast(coalesce(points_earned, 0) as bigint) as points_earned,
+        cast(coalesce(points_redeemed, 0) as bigint) as points_redeemed,
+        cast(coalesce(points_expired, 0) as bigint) as points_expired,
+        cast(coalesce(reviews, 0) as bigint) as reviews,
+        cast(coalesce(rating_sum, 0) as bigint) as rating_sum,
+        cast(coalesce(tickets, 0) as bigint) as tickets,
+        first_order_date,
+        last_order_date,
+        last_visit_date,
+        latest_rating,
+        latest_reviewed_at
+    from stacked
+)
+
+select * from final
