@@ -1,6 +1,6 @@
 {#
   Valid events of every source aggregated per customer and place on the
-  snapshot axis (macro place_on_snapshots): the snapshot that first sees them
+  snapshot axis (macros snapshot_place_columns and snapshot_place_joins): the snapshot that first sees them
   and, for each feature window, the first snapshot whose window no longer
   covers them. Every snapshot feature is computed from this table, never from
   raw events: lifetime totals are running sums of what each snapshot first
@@ -70,8 +70,10 @@ support_tickets as (
 ),
 
 order_buckets as (
-    {% call place_on_snapshots('orders', 'ordered_at', 'calendar') %}
+    select
+        events.customer_key,
         'orders' as event_source,
+        {{ snapshot_place_columns() }}
         count(*) as orders_placed,
         count(*) filter (where events.order_status = 'completed') as orders_completed,
         count(*) filter (where events.order_status = 'cancelled') as orders_cancelled,
@@ -91,22 +93,32 @@ order_buckets as (
         max(cast(events.ordered_at as date)) filter (
             where events.order_status = 'completed'
         ) as last_order_date
-    {% endcall %}
+    from orders as events
+    {{ snapshot_place_joins('events', 'ordered_at', 'calendar') }}
+    where events.reject_reason is null
+    group by all
 ),
 
 visit_buckets as (
-    {% call place_on_snapshots('site_visits', 'visited_at', 'calendar') %}
+    select
+        events.customer_key,
         'visits' as event_source,
+        {{ snapshot_place_columns() }}
         count(*) as visits,
         {{ exact_sum('events.page_views') }} as page_views,
         {{ exact_sum('events.session_seconds') }} as session_seconds,
         max(cast(events.visited_at as date)) as last_visit_date
-    {% endcall %}
+    from site_visits as events
+    {{ snapshot_place_joins('events', 'visited_at', 'calendar') }}
+    where events.reject_reason is null
+    group by all
 ),
 
 loyalty_buckets as (
-    {% call place_on_snapshots('loyalty_events', 'occurred_at', 'calendar') %}
+    select
+        events.customer_key,
         'loyalty' as event_source,
+        {{ snapshot_place_columns() }}
         count(*) filter (where events.loyalty_event_type = 'enrolled') as loyalty_enrollments,
         {{ exact_sum('events.points') }} filter (
             where events.loyalty_event_type = 'earned'
@@ -117,24 +129,37 @@ loyalty_buckets as (
         {{ exact_sum('events.points') }} filter (
             where events.loyalty_event_type = 'expired'
         ) as points_expired
-    {% endcall %}
+    from loyalty_events as events
+    {{ snapshot_place_joins('events', 'occurred_at', 'calendar') }}
+    where events.reject_reason is null
+    group by all
 ),
 
 review_buckets as (
-    {% call place_on_snapshots('reviews', 'reviewed_at', 'calendar') %}
+    select
+        events.customer_key,
         'reviews' as event_source,
+        {{ snapshot_place_columns() }}
         count(*) as reviews,
         {{ exact_sum('events.rating') }} as rating_sum,
         arg_max(events.rating, events.reviewed_at) as latest_rating,
         max(events.reviewed_at) as latest_reviewed_at
-    {% endcall %}
+    from reviews as events
+    {{ snapshot_place_joins('events', 'reviewed_at', 'calendar') }}
+    where events.reject_reason is null
+    group by all
 ),
 
 ticket_buckets as (
-    {% call place_on_snapshots('support_tickets', 'opened_at', 'calendar') %}
+    select
+        events.customer_key,
         'tickets' as event_source,
+        {{ snapshot_place_columns() }}
         count(*) as tickets
-    {% endcall %}
+    from support_tickets as events
+    {{ snapshot_place_joins('events', 'opened_at', 'calendar') }}
+    where events.reject_reason is null
+    group by all
 ),
 
 stacked as (
@@ -150,35 +175,27 @@ stacked as (
 ),
 
 final as (
+    -- Each source leaves the other sources' measures null: make them 0.
     select
-        customer_key,
-        event_source,
-        seen_index,
-        {% for days in feature_window_days() -%}
-        out_{{ days }}_index,
-        {% endfor -%}
-        cast(coalesce(orders_placed, 0) as bigint) as orders_placed,
-        cast(coalesce(orders_completed, 0) as bigint) as orders_completed,
-        cast(coalesce(orders_cancelled, 0) as bigint) as orders_cancelled,
-        cast(coalesce(orders_returned, 0) as bigint) as orders_returned,
-        cast(coalesce(revenue_completed_cents, 0) as bigint) as revenue_completed_cents,
-        cast(coalesce(discount_completed_cents, 0) as bigint) as discount_completed_cents,
-        cast(coalesce(items_completed, 0) as bigint) as items_completed,
-        cast(coalesce(visits, 0) as bigint) as visits,
-        cast(coalesce(page_views, 0) as bigint) as page_views,
-        cast(coalesce(session_seconds, 0) as bigint) as session_seconds,
-        cast(coalesce(loyalty_enrollments, 0) as bigint) as loyalty_enrollments,
-        cast(coalesce(points_earned, 0) as bigint) as points_earned,
-        cast(coalesce(points_redeemed, 0) as bigint) as points_redeemed,
-        cast(coalesce(points_expired, 0) as bigint) as points_expired,
-        cast(coalesce(reviews, 0) as bigint) as reviews,
-        cast(coalesce(rating_sum, 0) as bigint) as rating_sum,
-        cast(coalesce(tickets, 0) as bigint) as tickets,
-        first_order_date,
-        last_order_date,
-        last_visit_date,
-        latest_rating,
-        latest_reviewed_at
+        * replace (
+            cast(coalesce(orders_placed, 0) as bigint) as orders_placed,
+            cast(coalesce(orders_completed, 0) as bigint) as orders_completed,
+            cast(coalesce(orders_cancelled, 0) as bigint) as orders_cancelled,
+            cast(coalesce(orders_returned, 0) as bigint) as orders_returned,
+            cast(coalesce(revenue_completed_cents, 0) as bigint) as revenue_completed_cents,
+            cast(coalesce(discount_completed_cents, 0) as bigint) as discount_completed_cents,
+            cast(coalesce(items_completed, 0) as bigint) as items_completed,
+            cast(coalesce(visits, 0) as bigint) as visits,
+            cast(coalesce(page_views, 0) as bigint) as page_views,
+            cast(coalesce(session_seconds, 0) as bigint) as session_seconds,
+            cast(coalesce(loyalty_enrollments, 0) as bigint) as loyalty_enrollments,
+            cast(coalesce(points_earned, 0) as bigint) as points_earned,
+            cast(coalesce(points_redeemed, 0) as bigint) as points_redeemed,
+            cast(coalesce(points_expired, 0) as bigint) as points_expired,
+            cast(coalesce(reviews, 0) as bigint) as reviews,
+            cast(coalesce(rating_sum, 0) as bigint) as rating_sum,
+            cast(coalesce(tickets, 0) as bigint) as tickets
+        )
     from stacked
 )
 

@@ -1,40 +1,35 @@
 {#
-  One source's valid events aggregated per customer and place on the snapshot
-  axis (the caller's body gives the measures):
+  Place events on the snapshot axis, for aggregation per customer and place:
   - seen_index: the first snapshot that may use them, the calendar lookup of
     their known date;
   - out_<w>_index, for each feature window w: the first snapshot whose w-day
     window no longer covers them, the lookup of activity date + w days (null
     when that is on or after the last as_of).
   Every day before the calendar's first day has the same indices as that day,
-  so lookups clamp to it.
+  so lookups clamp to it. The columns macro ends with a comma: the measures follow it;
+  the joins follow the events in the from clause.
 #}
--- noqa: disable=LT02
--- (sqlfluff cannot lay out a macro that renders its caller's body)
-{% macro place_on_snapshots(events, event_time_column, calendar) %}
-    select
-        events.customer_key,
-        seen.next_snapshot_index as seen_index,
-        {% for days in feature_window_days() %}
-            out_{{ days }}.next_snapshot_index as out_{{ days }}_index,
-        {% endfor %}
-        {{ caller() }}
-    from {{ events }} as events
+{% macro snapshot_place_columns() %}
+    seen.next_snapshot_index as seen_index,
+    {% for days in feature_window_days() %}
+        out_{{ days }}.next_snapshot_index as out_{{ days }}_index,
+    {% endfor %}
+{% endmacro %}
+
+{% macro snapshot_place_joins(events, event_time_column, calendar) %}
     cross join (select min(calendar_day) as first_day from {{ calendar }}) as calendar_start
     inner join {{ calendar }} as seen
         on
             greatest(
-                {{ known_date('events.' ~ event_time_column, 'events.loaded_at') }},
+                {{ known_date(events ~ '.' ~ event_time_column, events ~ '.loaded_at') }},
                 calendar_start.first_day
             ) = seen.calendar_day
     {% for days in feature_window_days() %}
         left join {{ calendar }} as out_{{ days }}
             on
                 greatest(
-                    cast({{ dbt.dateadd('day', days, 'events.' ~ event_time_column) }} as date),
+                    cast({{ dbt.dateadd('day', days, events ~ '.' ~ event_time_column) }} as date),
                     calendar_start.first_day
                 ) = out_{{ days }}.calendar_day
     {% endfor %}
-    where events.reject_reason is null
-    group by all
 {% endmacro %}
