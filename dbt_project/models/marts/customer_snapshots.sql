@@ -25,12 +25,8 @@ with spine as (
     select * from {{ ref('int_snapshot_spine') }}
 ),
 
-lifetime as (
-    select * from {{ ref('int_customer_lifetime_by_snapshot') }}
-),
-
-windows as (
-    select * from {{ ref('int_customer_windows_by_snapshot') }}
+totals as (
+    select * from {{ ref('int_customer_totals_by_snapshot') }}
 ),
 
 customers as (
@@ -48,7 +44,7 @@ completed_orders as (
 
 -- Population: a completed order known before as_of, within the active lookback.
 active as (
-    select * from lifetime
+    select * from totals
     where
         last_order_date
         >= cast({{ dbt.dateadd('day', '-' ~ var('active_lookback_days'), 'as_of') }} as date)
@@ -80,12 +76,12 @@ features as (
             as days_since_first_order,
         {{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as tenure_days,
         active.orders_lifetime,
-        coalesce(windows.orders_30d, 0) as orders_30d,
-        coalesce(windows.orders_90d, 0) as orders_90d,
-        coalesce(windows.orders_180d, 0) as orders_180d,
+        active.orders_30d,
+        active.orders_90d,
+        active.orders_180d,
         cast(active.revenue_lifetime as double) as revenue_lifetime,
-        cast(coalesce(windows.revenue_90d, 0) as double) as revenue_90d,
-        cast(coalesce(windows.revenue_180d, 0) as double) as revenue_180d,
+        cast(active.revenue_90d as double) as revenue_90d,
+        cast(active.revenue_180d as double) as revenue_180d,
         cast(active.revenue_lifetime as double) / active.orders_lifetime as avg_order_value,
         cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
         case
@@ -101,7 +97,7 @@ features as (
                     {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
                     / (active.orders_lifetime - 1.0)
         end as avg_days_between_orders,
-        coalesce(windows.order_periods_180d, 0) as order_periods_180d,
+        active.order_periods_180d,
         case
             when active.orders_lifetime > 1
                 then
@@ -114,26 +110,26 @@ features as (
         end as purchase_overdue_ratio,
         -- Orders per day in the last 30 days over orders per day in the 60 before
         -- (smoothed so that a quiet customer is 1, not undefined).
-        (coalesce(windows.orders_30d, 0) + 0.5)
-        / ((coalesce(windows.orders_90d, 0) - coalesce(windows.orders_30d, 0)) / 2.0 + 0.5)
+        (active.orders_30d + 0.5)
+        / ((active.orders_90d - active.orders_30d) / 2.0 + 0.5)
             as order_trend_ratio,
         cast(active.orders_cancelled_lifetime as double) / active.orders_placed_lifetime
             as cancellation_rate,
         cast(active.orders_returned_lifetime as double) / active.orders_placed_lifetime
             as return_rate,
-        coalesce(windows.visits_30d, 0) as visits_30d,
-        coalesce(windows.visits_90d, 0) as visits_90d,
-        (coalesce(windows.visits_30d, 0) + 0.5)
-        / ((coalesce(windows.visits_90d, 0) - coalesce(windows.visits_30d, 0)) / 2.0 + 0.5)
+        active.visits_30d,
+        active.visits_90d,
+        (active.visits_30d + 0.5)
+        / ((active.visits_90d - active.visits_30d) / 2.0 + 0.5)
             as visit_trend_ratio,
         case
-            when windows.visits_90d > 0
-                then cast(windows.page_views_90d as double) / windows.visits_90d
+            when active.visits_90d > 0
+                then cast(active.page_views_90d as double) / active.visits_90d
             else 0
         end as pages_per_visit_90d,
         case
-            when windows.visits_90d > 0
-                then windows.session_seconds_90d / 60.0 / windows.visits_90d
+            when active.visits_90d > 0
+                then active.session_seconds_90d / 60.0 / active.visits_90d
             else 0
         end as avg_session_minutes_90d,
         {{ dbt.datediff('active.last_visit_date', 'active.as_of', 'day') }}
@@ -145,15 +141,15 @@ features as (
             - active.points_expired_lifetime,
             0
         ) as loyalty_points_balance,
-        coalesce(windows.points_earned_90d, 0) as points_earned_90d,
-        coalesce(windows.points_redeemed_90d, 0) as points_redeemed_90d,
+        active.points_earned_90d,
+        active.points_redeemed_90d,
         active.reviews_lifetime,
         case
             when active.reviews_lifetime > 0
                 then cast(active.rating_sum_lifetime as double) / active.reviews_lifetime
         end as avg_rating,
         active.last_rating,
-        coalesce(windows.tickets_90d, 0) as tickets_90d,
+        active.tickets_90d,
         active.tickets_lifetime,
         case
             when spine.is_label_complete
@@ -167,10 +163,6 @@ features as (
     from active
     inner join spine on active.snapshot_index = spine.snapshot_index
     inner join customers on active.customer_key = customers.customer_key
-    left join windows
-        on
-            active.customer_key = windows.customer_key
-            and active.snapshot_index = windows.snapshot_index
     left join next_orders
         on
             active.customer_key = next_orders.customer_key

@@ -20,7 +20,7 @@ current_snapshot as (
 
 lifetime as (
     select lifetime.*
-    from {{ ref('int_customer_lifetime_by_snapshot') }} as lifetime
+    from {{ ref('int_customer_totals_by_snapshot') }} as lifetime
     inner join current_snapshot on lifetime.snapshot_index = current_snapshot.snapshot_index
 ),
 

@@ -1,0 +1,239 @@
+{#
+  Lifetime and recent-activity (30, 90, 180 days) totals per customer at
+  every snapshot from the first one that sees any of their activity.
+
+  Lifetime: the activity buckets summed per snapshot that first sees them
+  (seen_index); running sums over the snapshot index are then exactly
+  "everything known before as_of".
+
+  Windows: lifetime totals minus what has left the window. A bucket leaves
+  window w at out_w_index, the first snapshot whose w-day window no longer
+  covers it, or at seen_index when it only became known after that (a very
+  late row), so that it never counts. What leaves is summed per snapshot, and
+  its running sums are taken away from the lifetime ones. Each bucket is
+  touched once per window, whatever the schedule (a difference array over
+  snapshots); the first version paired every row with every snapshot whose
+  window covered it.
+
+  The regularity feature (distinct 30-day periods with an order) is not a sum;
+  it pairs only days with a completed order with the snapshots that see them.
+#}
+
+{% set lifetime_measures = [
+    'orders_placed', 'orders_completed', 'orders_cancelled', 'orders_returned',
+    'revenue_completed_cents', 'discount_completed_cents', 'items_completed', 'visits',
+    'page_views', 'session_seconds', 'loyalty_enrollments', 'points_earned', 'points_redeemed',
+    'points_expired', 'reviews', 'rating_sum', 'tickets',
+] %}
+{% set window_measures = {
+    30: ['orders_completed', 'visits'],
+    90: ['orders_completed', 'revenue_completed_cents', 'visits', 'page_views', 'session_seconds',
+         'points_earned', 'points_redeemed', 'reviews', 'tickets'],
+    180: ['orders_completed', 'revenue_completed_cents'],
+} %}
+
+with spine as (
+    select * from {{ ref('int_snapshot_spine') }}
+),
+
+completed_orders as (
+    select * from {{ ref('int_orders_validated') }}
+    where reject_reason is null and order_status = 'completed'
+),
+
+-- Both aggregations read the buckets table itself, not an import CTE: DuckDB
+-- materialises a CTE used more than once, with every column.
+added as (
+    select
+        customer_key,
+        seen_index as snapshot_index,
+        {% for m in lifetime_measures %}
+            {{ exact_sum(m) }} as {{ m }},
+        {% endfor %}
+        min(first_order_date) as first_order_date,
+        max(last_order_date) as last_order_date,
+        max(last_visit_date) as last_visit_date,
+        arg_max(latest_rating, latest_reviewed_at) as latest_rating,
+        max(latest_reviewed_at) as latest_reviewed_at
+    from {{ ref('int_customer_activity_buckets') }}
+    group by customer_key, seen_index
+),
+
+left_windows as (
+    {% for days, measures in window_measures.items() %}
+        select
+            customer_key,
+            greatest(seen_index, out_{{ days }}_index) as snapshot_index,
+            {% for m in measures %}
+                {{ m }} as {{ m }}_left_{{ days }}d{% if not loop.last %},{% endif %}
+            {% endfor %}
+        from {{ ref('int_customer_activity_buckets') }}
+        where
+            out_{{ days }}_index is not null
+            and ({{ measures | join(' <> 0 or ') }} <> 0)
+        {% if not loop.last %}union all by name{% endif %}
+    {% endfor %}
+),
+
+left_by_snapshot as (
+    select
+        customer_key,
+        snapshot_index,
+        {% for days, measures in window_measures.items() %}
+            {% set outer = loop %}
+            {% for m in measures %}
+                {{ exact_sum(m ~ '_left_' ~ days ~ 'd') }} as {{ m }}_left_{{ days }}d
+                {%- if not (outer.last and loop.last) %},{% endif %}
+            {% endfor %}
+        {% endfor %}
+    from left_windows
+    group by customer_key, snapshot_index
+),
+
+-- Every (customer, snapshot) from the customer's first visible snapshot to
+-- the last one, with what arrived and what left there (null: nothing).
+grid as (
+    select
+        first_seen.customer_key,
+        spine.snapshot_index,
+        spine.as_of,
+        {% for m in lifetime_measures %}
+            added.{{ m }},
+        {% endfor %}
+        added.first_order_date,
+        added.last_order_date,
+        added.last_visit_date,
+        added.latest_rating,
+        added.latest_reviewed_at,
+        {% for days, measures in window_measures.items() %}
+            {% set outer = loop %}
+            {% for m in measures %}
+                left_by_snapshot.{{ m }}_left_{{ days }}d
+                {%- if not (outer.last and loop.last) %},{% endif %}
+            {% endfor %}
+        {% endfor %}
+    from (
+        select
+            arrivals.customer_key,
+            min(arrivals.snapshot_index) as first_snapshot_index
+        from added as arrivals
+        group by arrivals.customer_key
+    ) as first_seen
+    inner join spine on first_seen.first_snapshot_index <= spine.snapshot_index
+    left join added
+        on
+            first_seen.customer_key = added.customer_key
+            and spine.snapshot_index = added.snapshot_index
+    left join left_by_snapshot
+        on
+            first_seen.customer_key = left_by_snapshot.customer_key
+            and spine.snapshot_index = left_by_snapshot.snapshot_index
+),
+
+running as (
+    select
+        customer_key,
+        snapshot_index,
+        as_of,
+        {% for m in lifetime_measures %}
+            coalesce(sum({{ m }}) over known_so_far, 0) as {{ m }},
+        {% endfor %}
+        {% for days, measures in window_measures.items() %}
+            {% for m in measures %}
+                coalesce(sum({{ m }}_left_{{ days }}d) over known_so_far, 0)
+                    as {{ m }}_left_{{ days }}d,
+            {% endfor %}
+        {% endfor %}
+        min(first_order_date) over known_so_far as first_order_date,
+        max(last_order_date) over known_so_far as last_order_date,
+        max(last_visit_date) over known_so_far as last_visit_date,
+        arg_max(latest_rating, latest_reviewed_at) over known_so_far as last_rating
+    from grid
+    window known_so_far as (
+        partition by customer_key
+        order by snapshot_index
+        rows between unbounded preceding and current row
+    )
+),
+
+order_days as (
+    select distinct
+        customer_key,
+        cast(ordered_at as date) as activity_date,
+        {{ known_date('ordered_at') }} as known_date
+    from completed_orders
+),
+
+order_periods as (
+    -- One bit per 30-day period before as_of with a completed order (a bit mask
+    -- is far cheaper than a distinct count).
+    select
+        order_days.customer_key,
+        spine.snapshot_index,
+        bit_count(
+            bit_or(
+                cast(1 as integer) << cast(
+                    floor(({{ dbt.datediff('order_days.activity_date', 'spine.as_of', 'day') }} - 1) / 30)
+                    as integer
+                )
+            )
+        ) as order_periods_180d
+    from order_days
+    inner join spine
+        on
+            order_days.known_date < spine.as_of
+            and order_days.activity_date
+            >= cast({{ dbt.dateadd('day', -180, 'spine.as_of') }} as date)
+    group by order_days.customer_key, spine.snapshot_index
+),
+
+final as (
+    select
+        running.customer_key,
+        running.snapshot_index,
+        running.as_of,
+        cast(running.orders_placed as bigint) as orders_placed_lifetime,
+        cast(running.orders_completed as bigint) as orders_lifetime,
+        cast(running.orders_cancelled as bigint) as orders_cancelled_lifetime,
+        cast(running.orders_returned as bigint) as orders_returned_lifetime,
+        running.revenue_completed_cents / 100 as revenue_lifetime,
+        running.discount_completed_cents / 100 as discount_lifetime,
+        cast(running.items_completed as bigint) as items_lifetime,
+        running.first_order_date,
+        running.last_order_date,
+        running.last_visit_date,
+        cast(running.visits as bigint) as visits_lifetime,
+        cast(running.loyalty_enrollments as bigint) as loyalty_enrollments_lifetime,
+        cast(running.points_earned as bigint) as points_earned_lifetime,
+        cast(running.points_redeemed as bigint) as points_redeemed_lifetime,
+        cast(running.points_expired as bigint) as points_expired_lifetime,
+        cast(running.reviews as bigint) as reviews_lifetime,
+        cast(running.rating_sum as bigint) as rating_sum_lifetime,
+        running.last_rating,
+        cast(running.tickets as bigint) as tickets_lifetime,
+        cast(running.orders_completed - running.orders_completed_left_30d as bigint) as orders_30d,
+        cast(running.orders_completed - running.orders_completed_left_90d as bigint) as orders_90d,
+        cast(running.orders_completed - running.orders_completed_left_180d as bigint) as orders_180d,
+        cast(coalesce(order_periods.order_periods_180d, 0) as bigint) as order_periods_180d,
+        (running.revenue_completed_cents - running.revenue_completed_cents_left_90d) / 100
+            as revenue_90d,
+        (running.revenue_completed_cents - running.revenue_completed_cents_left_180d) / 100
+            as revenue_180d,
+        cast(running.visits - running.visits_left_30d as bigint) as visits_30d,
+        cast(running.visits - running.visits_left_90d as bigint) as visits_90d,
+        cast(running.page_views - running.page_views_left_90d as bigint) as page_views_90d,
+        cast(running.session_seconds - running.session_seconds_left_90d as bigint)
+            as session_seconds_90d,
+        cast(running.points_earned - running.points_earned_left_90d as bigint) as points_earned_90d,
+        cast(running.points_redeemed - running.points_redeemed_left_90d as bigint)
+            as points_redeemed_90d,
+        cast(running.reviews - running.reviews_left_90d as bigint) as reviews_90d,
+        cast(running.tickets - running.tickets_left_90d as bigint) as tickets_90d
+    from running
+    left join order_periods
+        on
+            running.customer_key = order_periods.customer_key
+            and running.snapshot_index = order_periods.snapshot_index
+)
+
+select * from final
