@@ -31,6 +31,10 @@
          'points_earned', 'points_redeemed', 'reviews', 'tickets'],
     180: ['orders_completed', 'revenue_completed_cents'],
 } %}
+{% set left_columns = [] %}
+{% for days, measures in window_measures.items() %}
+    {% for m in measures %}{% do left_columns.append(m ~ '_left_' ~ days ~ 'd') %}{% endfor %}
+{% endfor %}
 
 with spine as (
     select * from {{ ref('int_snapshot_spine') }}
@@ -59,7 +63,7 @@ added as (
     group by customer_key, seen_index
 ),
 
-left_windows as (
+leaving as (
     {% for days, measures in window_measures.items() %}
         select
             customer_key,
@@ -75,18 +79,14 @@ left_windows as (
     {% endfor %}
 ),
 
-left_by_snapshot as (
+left_per_snapshot as (
     select
         customer_key,
         snapshot_index,
-        {% for days, measures in window_measures.items() %}
-            {% set outer = loop %}
-            {% for m in measures %}
-                {{ exact_sum(m ~ '_left_' ~ days ~ 'd') }} as {{ m }}_left_{{ days }}d
-                {%- if not (outer.last and loop.last) %},{% endif %}
-            {% endfor %}
+        {% for column in left_columns %}
+            {{ exact_sum(column) }} as {{ column }}{% if not loop.last %},{% endif %}
         {% endfor %}
-    from left_windows
+    from leaving
     group by customer_key, snapshot_index
 ),
 
@@ -105,12 +105,8 @@ grid as (
         added.last_visit_date,
         added.latest_rating,
         added.latest_reviewed_at,
-        {% for days, measures in window_measures.items() %}
-            {% set outer = loop %}
-            {% for m in measures %}
-                left_by_snapshot.{{ m }}_left_{{ days }}d
-                {%- if not (outer.last and loop.last) %},{% endif %}
-            {% endfor %}
+        {% for column in left_columns %}
+            left_per_snapshot.{{ column }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from (
         select
@@ -124,10 +120,10 @@ grid as (
         on
             first_seen.customer_key = added.customer_key
             and spine.snapshot_index = added.snapshot_index
-    left join left_by_snapshot
+    left join left_per_snapshot
         on
-            first_seen.customer_key = left_by_snapshot.customer_key
-            and spine.snapshot_index = left_by_snapshot.snapshot_index
+            first_seen.customer_key = left_per_snapshot.customer_key
+            and spine.snapshot_index = left_per_snapshot.snapshot_index
 ),
 
 running as (
@@ -138,11 +134,8 @@ running as (
         {% for m in lifetime_measures %}
             coalesce(sum({{ m }}) over known_so_far, 0) as {{ m }},
         {% endfor %}
-        {% for days, measures in window_measures.items() %}
-            {% for m in measures %}
-                coalesce(sum({{ m }}_left_{{ days }}d) over known_so_far, 0)
-                    as {{ m }}_left_{{ days }}d,
-            {% endfor %}
+        {% for column in left_columns %}
+            coalesce(sum({{ column }}) over known_so_far, 0) as {{ column }},
         {% endfor %}
         min(first_order_date) over known_so_far as first_order_date,
         max(last_order_date) over known_so_far as last_order_date,
