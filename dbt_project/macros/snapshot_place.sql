@@ -6,8 +6,8 @@
     window no longer covers them, the lookup of activity date + w days (null
     when that is on or after the last as_of).
   Every day before the calendar's first day has the same indices as that day,
-  so lookups clamp to it. The columns macro ends with a comma: the measures follow it;
-  the joins follow the events in the from clause.
+  so lookups clamp to it. The columns macro ends with a comma (the measures
+  follow it); the joins follow the events in the from clause.
 #}
 {% macro snapshot_place_columns() %}
     seen.next_snapshot_index as seen_index,

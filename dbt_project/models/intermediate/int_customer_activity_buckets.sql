@@ -1,16 +1,16 @@
 {#
   Valid events of every source aggregated per customer and place on the
-  snapshot axis (macros snapshot_place_columns and snapshot_place_joins): the snapshot that first sees them
-  and, for each feature window, the first snapshot whose window no longer
-  covers them. Every snapshot feature is computed from this table, never from
-  raw events: lifetime totals are running sums of what each snapshot first
-  sees, window totals add rows where they are first seen and take them away
-  where they leave the window.
+  snapshot axis (macros snapshot_place_columns and snapshot_place_joins): the
+  snapshot that first sees them and, for each feature window, the first
+  snapshot whose window no longer covers them. Every snapshot feature is
+  computed from this table (int_customer_totals_by_snapshot), never from raw
+  events: lifetime totals are running sums of what each snapshot first sees,
+  window totals are lifetime totals minus what has left the window.
 
   Events with the same placement are interchangeable for every feature, so
   this is far fewer rows than events (or days: most customers do not come
-  back the same day), and no later model needs dates except for the order
-  days kept for order_periods_180d.
+  back the same day), and no later model reads event times again except for
+  the order days of order_periods_180d.
 
   Each source is aggregated on its own, with only its own measures, and the
   results are stacked: one wide aggregation over all sources would hold every

@@ -31,6 +31,9 @@
          'points_earned', 'points_redeemed', 'reviews', 'tickets'],
     180: ['orders_completed', 'revenue_completed_cents'],
 } %}
+{% if window_measures.keys() | list | sort != feature_window_days() | sort %}
+    {{ exceptions.raise_compiler_error('window_measures must cover exactly feature_window_days()') }}
+{% endif %}
 {% set left_columns = [] %}
 {% for days, measures in window_measures.items() %}
     {% for m in measures %}{% do left_columns.append(m ~ '_left_' ~ days ~ 'd') %}{% endfor %}
