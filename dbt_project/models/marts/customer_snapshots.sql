@@ -79,9 +79,9 @@ features as (
         active.orders_30d,
         active.orders_90d,
         active.orders_180d,
-        cast(active.revenue_lifetime as double) as revenue_lifetime,
-        cast(active.revenue_90d as double) as revenue_90d,
-        cast(active.revenue_180d as double) as revenue_180d,
+        active.revenue_lifetime,
+        active.revenue_90d,
+        active.revenue_180d,
         cast(active.revenue_lifetime as double) / active.orders_lifetime as avg_order_value,
         cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
         case
