@@ -8,3 +8,13 @@
 {% macro exact_sum(expression) -%}
     sum(cast({{ expression }} as double))
 {%- endmacro %}
+
+{# A total of exact_sum as its feature value: money from cents (measures named
+   *_cents) to a double amount, counts to bigint. #}
+{% macro from_exact_sum(total, measure) -%}
+    {%- if measure.endswith('_cents') -%}
+        ({{ total }}) / 100
+    {%- else -%}
+        cast({{ total }} as bigint)
+    {%- endif -%}
+{%- endmacro %}

@@ -75,9 +75,9 @@ order_buckets as (
         'orders' as event_source,
         {{ snapshot_place_columns() }}
         count(*) as orders_placed,
-        count(*) filter (where events.order_status = 'completed') as orders_completed,
-        count(*) filter (where events.order_status = 'cancelled') as orders_cancelled,
-        count(*) filter (where events.order_status = 'returned') as orders_returned,
+        {% for status in ['completed', 'cancelled', 'returned'] %}
+            count(*) filter (where events.order_status = '{{ status }}') as orders_{{ status }},
+        {% endfor %}
         {{ exact_sum('events.order_value * 100') }} filter (
             where events.order_status = 'completed'
         ) as revenue_completed_cents,
@@ -120,15 +120,11 @@ loyalty_buckets as (
         'loyalty' as event_source,
         {{ snapshot_place_columns() }}
         count(*) filter (where events.loyalty_event_type = 'enrolled') as loyalty_enrollments,
-        {{ exact_sum('events.points') }} filter (
-            where events.loyalty_event_type = 'earned'
-        ) as points_earned,
-        {{ exact_sum('events.points') }} filter (
-            where events.loyalty_event_type = 'redeemed'
-        ) as points_redeemed,
-        {{ exact_sum('events.points') }} filter (
-            where events.loyalty_event_type = 'expired'
-        ) as points_expired
+        {% for event_type in ['earned', 'redeemed', 'expired'] %}
+            {{ exact_sum('events.points') }} filter (
+                where events.loyalty_event_type = '{{ event_type }}'
+            ) as points_{{ event_type }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from loyalty_events as events
     {{ snapshot_place_joins('events', 'occurred_at', 'calendar') }}
     where events.reject_reason is null

@@ -34,6 +34,11 @@
 {% if window_measures.keys() | list | sort != feature_window_days() | sort %}
     {{ exceptions.raise_compiler_error('window_measures must cover exactly feature_window_days()') }}
 {% endif %}
+{#- Feature names where they differ from the measure's (orders_lifetime, revenue_90d). -#}
+{% set feature_names = {
+    'orders_completed': 'orders', 'revenue_completed_cents': 'revenue',
+    'discount_completed_cents': 'discount', 'items_completed': 'items',
+} %}
 {% set left_columns = [] %}
 {% for days, measures in window_measures.items() %}
     {% for m in measures %}{% do left_columns.append(m ~ '_left_' ~ days ~ 'd') %}{% endfor %}
@@ -188,43 +193,20 @@ final as (
         running.customer_key,
         running.snapshot_index,
         running.as_of,
-        cast(running.orders_placed as bigint) as orders_placed_lifetime,
-        cast(running.orders_completed as bigint) as orders_lifetime,
-        cast(running.orders_cancelled as bigint) as orders_cancelled_lifetime,
-        cast(running.orders_returned as bigint) as orders_returned_lifetime,
-        running.revenue_completed_cents / 100 as revenue_lifetime,
-        running.discount_completed_cents / 100 as discount_lifetime,
-        cast(running.items_completed as bigint) as items_lifetime,
+        {% for m in lifetime_measures %}
+            {{ from_exact_sum('running.' ~ m, m) }} as {{ feature_names.get(m, m) }}_lifetime,
+        {% endfor %}
         running.first_order_date,
         running.last_order_date,
         running.last_visit_date,
-        cast(running.visits as bigint) as visits_lifetime,
-        cast(running.loyalty_enrollments as bigint) as loyalty_enrollments_lifetime,
-        cast(running.points_earned as bigint) as points_earned_lifetime,
-        cast(running.points_redeemed as bigint) as points_redeemed_lifetime,
-        cast(running.points_expired as bigint) as points_expired_lifetime,
-        cast(running.reviews as bigint) as reviews_lifetime,
-        cast(running.rating_sum as bigint) as rating_sum_lifetime,
         running.last_rating,
-        cast(running.tickets as bigint) as tickets_lifetime,
-        cast(running.orders_completed - running.orders_completed_left_30d as bigint) as orders_30d,
-        cast(running.orders_completed - running.orders_completed_left_90d as bigint) as orders_90d,
-        cast(running.orders_completed - running.orders_completed_left_180d as bigint) as orders_180d,
-        cast(coalesce(order_periods.order_periods_180d, 0) as bigint) as order_periods_180d,
-        (running.revenue_completed_cents - running.revenue_completed_cents_left_90d) / 100
-            as revenue_90d,
-        (running.revenue_completed_cents - running.revenue_completed_cents_left_180d) / 100
-            as revenue_180d,
-        cast(running.visits - running.visits_left_30d as bigint) as visits_30d,
-        cast(running.visits - running.visits_left_90d as bigint) as visits_90d,
-        cast(running.page_views - running.page_views_left_90d as bigint) as page_views_90d,
-        cast(running.session_seconds - running.session_seconds_left_90d as bigint)
-            as session_seconds_90d,
-        cast(running.points_earned - running.points_earned_left_90d as bigint) as points_earned_90d,
-        cast(running.points_redeemed - running.points_redeemed_left_90d as bigint)
-            as points_redeemed_90d,
-        cast(running.reviews - running.reviews_left_90d as bigint) as reviews_90d,
-        cast(running.tickets - running.tickets_left_90d as bigint) as tickets_90d
+        {% for days, measures in window_measures.items() %}
+            {% for m in measures %}
+                {{ from_exact_sum('running.' ~ m ~ ' - running.' ~ m ~ '_left_' ~ days ~ 'd', m) }}
+                    as {{ feature_names.get(m, m) }}_{{ days }}d,
+            {% endfor %}
+        {% endfor %}
+        cast(coalesce(order_periods.order_periods_180d, 0) as bigint) as order_periods_180d
     from running
     left join order_periods
         on
