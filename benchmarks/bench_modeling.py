@@ -64,7 +64,8 @@ def main() -> None:
         run_measured(dbt, env=env, cwd=REPO)
 
         train = [sys.executable, "-m", "modeling.train", "--report", str(work / "report.html")]
-        train += ["--manifest", str(target / "manifest.json")]
+        manifest = ["--manifest", str(target / "manifest.json")]
+        train += manifest
         elapsed, peak, _ = run_measured(train, env=env, cwd=work)
         mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
         runs = mlflow.search_runs(experiment_names=["ecommerce-churn"])
@@ -84,7 +85,7 @@ def main() -> None:
 
         rows = replicate_latest_snapshot(db, args.score_rows)
         elapsed, peak, out = run_measured(
-            [sys.executable, "-m", "modeling.score", "--db", str(db)], env=env, cwd=work
+            [sys.executable, "-m", "modeling.score", "--db", str(db), *manifest], env=env, cwd=work
         )
         inner = float(re.search(r" in ([\d.]+) s:", out).group(1))
         print(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from seeds_gen.cliutil import Parser
-from seeds_gen.warehouse import resolve_db_path
+from warehouse.cli import Parser
+from warehouse.database import resolve_db_path
 
 # The schemas an analyst queries, in reading order; the rest are plumbing.
 ANALYST_SCHEMAS = ("marts", "scoring")
@@ -51,9 +51,7 @@ def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m modeling.demo_summary", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--db", help="warehouse file (default: $CHURN_DB_PATH, else data/warehouse.duckdb)"
-    )
+    parser.add_db_option()
     args = parser.parse_args(argv)
     db_path = resolve_db_path(args.db)
     if not db_path.exists():

@@ -1,5 +1,6 @@
 """What the modeling layer reads from dbt's manifest: the feature list and kinds
-(column `meta`), and the lineage hashes DESIGN.md asks every run to record."""
+(column `meta`), the tables it writes (dbt sources), and the lineage hashes
+docs/design.md asks every run to record."""
 
 from __future__ import annotations
 
@@ -29,6 +30,19 @@ class FeatureSpec:
         return self.numeric + self.categorical
 
 
+@dataclass(frozen=True)
+class TableSpec:
+    """A table the dbt project declares as a source: where it is, its columns in order."""
+
+    schema: str
+    name: str
+    columns: tuple[str, ...]
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
 class Manifest:
     """A dbt manifest.json, read once."""
 
@@ -56,6 +70,17 @@ class Manifest:
             if node["resource_type"] == "model" and node["name"] == name:
                 return node
         raise ModelingError(f"dbt manifest {self.path} has no model named {name}")
+
+    def source_table(self, source: str, table: str) -> TableSpec:
+        """A source table's location and declared columns (e.g. the scores table)."""
+        for node in self.data.get("sources", {}).values():
+            if node["source_name"] == source and node["name"] == table:
+                if not node["columns"]:
+                    raise ModelingError(
+                        f"dbt source {source}.{table} declares no columns ({self.path})"
+                    )
+                return TableSpec(node["schema"], node["identifier"], tuple(node["columns"]))
+        raise ModelingError(f"dbt manifest {self.path} has no source {source}.{table}")
 
     def feature_spec(self, name: str = SNAPSHOT_MODEL) -> FeatureSpec:
         """Features and their kinds from column meta: the YAML is the single source."""

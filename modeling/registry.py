@@ -1,8 +1,11 @@
-"""The model registry: one registered model, a `champion` alias that only moves
-to a version that beats the current champion on the same test snapshot."""
+"""MLflow plumbing shared by training and scoring: the tracking store, the one
+registered model, and its `champion` alias, which only moves to a version that
+beats the current champion on the same test snapshot."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mlflow
@@ -11,8 +14,29 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from modeling.errors import ModelingError
+
+TRACKING_URI_ENV_VAR = "MLFLOW_TRACKING_URI"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 REGISTERED_MODEL = "ecommerce-churn"
 CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def use_tracking_store() -> str:
+    """MLflow's default local store (sqlite:///mlflow.db) unless MLFLOW_TRACKING_URI is set."""
+    uri = os.environ.get(TRACKING_URI_ENV_VAR) or DEFAULT_TRACKING_URI
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def version_uri(version: str) -> str:
+    """The models:/ URI of one registered version."""
+    return f"models:/{REGISTERED_MODEL}/{version}"
+
+
+def load_version(version: str):
+    """A registered version's fitted estimator (MlflowException when it cannot load)."""
+    return mlflow.sklearn.load_model(version_uri(version))
 
 
 @dataclass(frozen=True)
@@ -26,17 +50,41 @@ class GateDecision:
 
 
 def champion_version(client: MlflowClient) -> str | None:
+    """The version holding the `champion` alias, or None when there is none."""
     try:
         return str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION).version)
     except MlflowException:
         return None
 
 
-def score_champion(version: str, x_test: pd.DataFrame, metric) -> float | None:
+def load_registered(version: str | None):
+    """The registered model (`version`, or the champion when None), its version, and
+    the input columns of its signature (what it was trained on, which may differ
+    from today's manifest). A ModelingError when there is no such version."""
+    client = MlflowClient()
+    wanted = f"version {version}" if version else f"alias @{CHAMPION}"
+    missing = ModelingError(
+        f"no registered model {REGISTERED_MODEL} with {wanted}: run `python -m modeling.train`"
+    )
+    version = version or champion_version(client)
+    if version is None:
+        raise missing
+    try:
+        client.get_model_version(REGISTERED_MODEL, version)
+        model = load_version(version)
+        info = mlflow.models.get_model_info(version_uri(version))
+    except MlflowException:
+        raise missing from None
+    return model, version, info.signature.inputs.input_names()
+
+
+def score_champion(
+    version: str, x_test: pd.DataFrame, metric: Callable[[np.ndarray], float]
+) -> float | None:
     """The current champion's metric on this run's test snapshot, or None when it
     cannot score it (e.g. it was trained on features the mart no longer has)."""
     try:
-        model = mlflow.sklearn.load_model(f"models:/{REGISTERED_MODEL}/{version}")
+        model = load_version(version)
         return float(metric(model.predict_proba(x_test)[:, 1]))
     except (MlflowException, KeyError, ValueError) as error:
         print(f"  champion v{version} cannot score this test snapshot: {error}")
@@ -44,7 +92,11 @@ def score_champion(version: str, x_test: pd.DataFrame, metric) -> float | None:
 
 
 def register_and_gate(
-    model_uri: str, x_test: pd.DataFrame, candidate_score: float, metric, higher_is_better: bool
+    model_uri: str,
+    x_test: pd.DataFrame,
+    candidate_score: float,
+    metric: Callable[[np.ndarray], float],
+    higher_is_better: bool,
 ) -> GateDecision:
     """Register the run's best model; move `champion` to it only if it beats the
     current champion (strictly, on the same test rows), else mark it `challenger`."""

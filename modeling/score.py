@@ -1,39 +1,41 @@
 """Score the latest snapshot with the champion model and write the risk table.
 
-    python -m modeling.score [--model-version N] [--as-of YYYY-MM-DD]
+    python -m modeling.score [--model-version N] [--as-of YYYY-MM-DD] [--manifest PATH]
 
-Writes scoring.churn_scores (created by `dbt build`); re-scoring the same as_of
-with the same model version replaces its rows. Analysts read marts.customer_risk.
+Writes the scores table the dbt project declares (source scoring.churn_scores,
+created by `dbt build`); re-scoring the same as_of with the same model version
+replaces its rows. Analysts read marts.customer_risk.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
 
-from modeling.data import SNAPSHOT_TABLE, connect_read_only, table_columns
+from modeling.data import MART_SCHEMA, SNAPSHOT_TABLE, connect_read_only, table_columns
 from modeling.errors import ModelingError, run_cli
 from modeling.evaluation import CampaignEconomics
-from modeling.registry import CHAMPION, REGISTERED_MODEL
-from modeling.train import use_tracking_store
-from seeds_gen.cliutil import Parser
-from seeds_gen.warehouse import resolve_db_path
+from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec, Manifest, TableSpec
+from modeling.registry import CHAMPION, REGISTERED_MODEL, load_registered, use_tracking_store
+from warehouse.cli import Parser
+from warehouse.database import resolve_db_path
 
-SCORES_SCHEMA, SCORES_TABLE = "scoring", "churn_scores"
-ID_COLUMN, TIME_COLUMN = "customer_id", "as_of"
+SCORES_SOURCE = ("scoring", "churn_scores")  # (dbt source, table): where scores are written
 BATCH_ROWS = 250_000  # bounded memory whatever the number of customers
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, checked: a bad option is a one-line usage error (exit 2)."""
     parser = Parser(prog="python -m modeling.score", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="warehouse (default: $CHURN_DB_PATH or data/warehouse.duckdb)")
+    parser.add_db_option()
+    parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
     parser.add_argument("--model-version", help=f"registered version to use (default: @{CHAMPION})")
     parser.add_argument(
         "--as-of", help="snapshot to score (default: the latest, whose label is unknown)"
@@ -42,29 +44,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_model(version: str | None):
-    """The registered model, its version, and the input columns of its signature
-    (what it was trained on, which may differ from today's manifest)."""
-    client = mlflow.MlflowClient()
-    wanted = f"version {version}" if version else f"alias @{CHAMPION}"
-    try:
-        if version is None:
-            version = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION).version
-        else:
-            client.get_model_version(REGISTERED_MODEL, version)
-        uri = f"models:/{REGISTERED_MODEL}/{version}"
-        model = mlflow.sklearn.load_model(uri)
-        inputs = mlflow.models.get_model_info(uri).signature.inputs.input_names()
-    except MlflowException:
-        raise ModelingError(
-            f"no registered model {REGISTERED_MODEL} with {wanted}: run `python -m modeling.train`"
-        ) from None
-    return model, str(version), inputs
-
-
-def scoring_date(con: duckdb.DuckDBPyConnection, as_of: str | None) -> pd.Timestamp:
+def scoring_date(
+    con: duckdb.DuckDBPyConnection, as_of: str | None, time_column: str
+) -> pd.Timestamp:
+    """The snapshot to score: `as_of` if the mart has it, else the latest."""
     if as_of is None:
-        found = con.execute(f"select max({TIME_COLUMN}) from {SNAPSHOT_TABLE}").fetchone()[0]
+        found = con.execute(f"select max({time_column}) from {SNAPSHOT_TABLE}").fetchone()[0]
         if found is None:
             raise ModelingError(f"{SNAPSHOT_TABLE} is empty: nothing to score")
         return pd.Timestamp(found)
@@ -73,7 +58,7 @@ def scoring_date(con: duckdb.DuckDBPyConnection, as_of: str | None) -> pd.Timest
     except ValueError:
         raise ModelingError(f"--as-of {as_of!r} is not a date") from None
     rows = con.execute(
-        f"select count(*) from {SNAPSHOT_TABLE} where {TIME_COLUMN} = ?", [wanted.date()]
+        f"select count(*) from {SNAPSHOT_TABLE} where {time_column} = ?", [wanted.date()]
     ).fetchone()[0]
     if rows == 0:
         raise ModelingError(f"{SNAPSHOT_TABLE} has no snapshot at {wanted.date()}")
@@ -81,15 +66,22 @@ def scoring_date(con: duckdb.DuckDBPyConnection, as_of: str | None) -> pd.Timest
 
 
 def score_frame(
-    model, inputs: list[str], frame: pd.DataFrame, economics, version: str, scored_at: datetime
+    model,
+    inputs: list[str],
+    frame: pd.DataFrame,
+    economics: CampaignEconomics,
+    spec: FeatureSpec,
+    version: str,
+    scored_at: datetime,
 ) -> pd.DataFrame:
+    """One batch of snapshot rows -> their scores (all columns but the decile)."""
     proba = model.predict_proba(frame[inputs])[:, 1]
     value = economics.customer_value(frame[economics.value_column].to_numpy())
     expected = economics.expected_value(proba, value)
     return pd.DataFrame(
         {
-            ID_COLUMN: frame[ID_COLUMN].to_numpy(),
-            TIME_COLUMN: frame[TIME_COLUMN].to_numpy(),
+            spec.id_column: frame[spec.id_column].to_numpy(),
+            spec.time_column: frame[spec.time_column].to_numpy(),
             "churn_probability": proba,
             "customer_value": value,
             "expected_value_of_contact": expected,
@@ -101,10 +93,13 @@ def score_frame(
     )
 
 
-def read_batches(db_path, as_of: pd.Timestamp, columns: list[str]):
-    """The snapshot's rows in batches, with the columns the model and economics need."""
+def read_batches(
+    db_path: Path, as_of: pd.Timestamp, columns: list[str], spec: FeatureSpec
+) -> Iterator[pd.DataFrame]:
+    """The snapshot's rows in batches, with the columns the model and economics need;
+    numbers as float64, as in training (bool and nullable ints included)."""
     with connect_read_only(db_path) as con:
-        present = set(table_columns(con, "marts", "customer_snapshots"))
+        present = set(table_columns(con, MART_SCHEMA, SNAPSHOT_MODEL))
         missing = [c for c in columns if c not in present]
         if missing:
             raise ModelingError(
@@ -114,44 +109,66 @@ def read_batches(db_path, as_of: pd.Timestamp, columns: list[str]):
         # A literal, not a parameter: a parameterised query's Arrow reader copies the rows.
         reader = con.sql(
             f"select {selected} from {SNAPSHOT_TABLE}"
-            f" where {TIME_COLUMN} = date '{as_of.date().isoformat()}' order by {ID_COLUMN}"
+            f" where {spec.time_column} = date '{as_of.date().isoformat()}'"
+            f" order by {spec.id_column}"
         ).to_arrow_reader(BATCH_ROWS)
+        keys = (spec.id_column, spec.time_column)
         for batch in reader:
-            yield batch.to_pandas()
+            frame = batch.to_pandas()
+            numeric = [
+                c
+                for c in frame.columns
+                if c not in keys and pd.api.types.is_numeric_dtype(frame[c])
+            ]
+            frame[numeric] = frame[numeric].astype("float64")
+            yield frame
+
+
+def add_risk_decile(scores: pd.DataFrame) -> pd.DataFrame:
+    """Decile 1 = the riskiest tenth; ranks first so that ties cannot empty a decile."""
+    rank = scores["churn_probability"].rank(method="first", ascending=False)
+    return scores.assign(risk_decile=np.ceil(rank * 10 / len(scores)).astype("int32"))
+
+
+def conform(scores: pd.DataFrame, table: TableSpec) -> pd.DataFrame:
+    """The scores in the declared column order; a ModelingError when the frame's
+    columns are not exactly those the dbt project declares for the table."""
+    missing = [c for c in table.columns if c not in scores.columns]
+    extra = [c for c in scores.columns if c not in table.columns]
+    if missing or extra:
+        raise ModelingError(
+            f"the scores do not match {table.relation} as the dbt manifest declares it"
+            f" (missing: {', '.join(missing) or 'none'}; undeclared: {', '.join(extra) or 'none'}):"
+            " update the source in dbt_project/models/marts/_scoring__sources.yml or modeling.score"
+        )
+    return scores[list(table.columns)]
 
 
 def score(args: argparse.Namespace) -> dict:
+    """Score one snapshot with one registered version and write the rows."""
     use_tracking_store()
     db_path = resolve_db_path(args.db)
     economics = CampaignEconomics.from_args(args)
-    model, version, inputs = load_model(args.model_version)
+    manifest = Manifest(args.manifest)
+    spec = manifest.feature_spec()
+    table = manifest.source_table(*SCORES_SOURCE)
+    model, version, inputs = load_registered(args.model_version)
     with connect_read_only(db_path) as con:
-        if not table_columns(con, SCORES_SCHEMA, SCORES_TABLE):
-            raise ModelingError(
-                f"table {SCORES_SCHEMA}.{SCORES_TABLE} not found in {db_path}: run `dbt build`"
-            )
-        as_of = scoring_date(con, args.as_of)
+        if not table_columns(con, table.schema, table.name):
+            raise ModelingError(f"table {table.relation} not found in {db_path}: run `dbt build`")
+        as_of = scoring_date(con, args.as_of, spec.time_column)
     started = time.perf_counter()
     scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    needed = list(dict.fromkeys([ID_COLUMN, TIME_COLUMN, economics.value_column]))
+    needed = list(dict.fromkeys([spec.id_column, spec.time_column, economics.value_column]))
     needed += [c for c in inputs if c not in needed]
-    parts = []
-    for frame in read_batches(db_path, as_of, needed):
-        # Numbers as float64, as in training (bool and nullable ints included).
-        numeric = [
-            c
-            for c in frame.columns
-            if c not in (ID_COLUMN, TIME_COLUMN) and pd.api.types.is_numeric_dtype(frame[c])
-        ]
-        frame[numeric] = frame[numeric].astype("float64")
-        parts.append(score_frame(model, inputs, frame, economics, version, scored_at))
+    parts = [
+        score_frame(model, inputs, frame, economics, spec, version, scored_at)
+        for frame in read_batches(db_path, as_of, needed, spec)
+    ]
     if not parts:
         raise ModelingError(f"no customers to score at {as_of.date()}")
-    scores = pd.concat(parts, ignore_index=True)
-    # Decile 1 = the riskiest tenth; ranks first so that ties cannot empty a decile.
-    rank = scores["churn_probability"].rank(method="first", ascending=False)
-    scores.insert(3, "risk_decile", np.ceil(rank * 10 / len(scores)).astype("int32"))
-    write_scores(db_path, scores, as_of, version)
+    scores = conform(add_risk_decile(pd.concat(parts, ignore_index=True)), table)
+    write_scores(db_path, scores, table, spec.time_column, as_of, version)
     elapsed = time.perf_counter() - started
     contact = int((scores["recommended_action"] == "contact").sum())
     print(
@@ -163,19 +180,26 @@ def score(args: argparse.Namespace) -> dict:
     return {"rows": len(scores), "as_of": as_of, "version": version, "seconds": elapsed}
 
 
-def write_scores(db_path, scores: pd.DataFrame, as_of: pd.Timestamp, version: str) -> None:
+def write_scores(
+    db_path: Path,
+    scores: pd.DataFrame,
+    table: TableSpec,
+    time_column: str,
+    as_of: pd.Timestamp,
+    version: str,
+) -> None:
     """Replace this as_of's rows of this model version, in one transaction."""
     with duckdb.connect(str(db_path)) as con:
         con.execute("begin transaction")
         con.execute(
-            f"delete from {SCORES_SCHEMA}.{SCORES_TABLE} "
-            "where as_of = ? and model_name = ? and model_version = ?",
+            f"delete from {table.relation} "
+            f"where {time_column} = ? and model_name = ? and model_version = ?",
             [as_of.date(), REGISTERED_MODEL, version],
         )
         con.register("new_scores", scores)
         con.execute(
-            f"insert into {SCORES_SCHEMA}.{SCORES_TABLE} by name "
-            "select * replace (cast(as_of as date) as as_of) from new_scores"
+            f"insert into {table.relation} by name "
+            f"select * replace (cast({time_column} as date) as {time_column}) from new_scores"
         )
         con.execute("commit")
 

@@ -7,12 +7,11 @@ their dbt lineage; register the best one and move `champion` only if it wins.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,12 +26,11 @@ from modeling import evaluation, plots, registry, report
 from modeling.data import SNAPSHOT_TABLE, Split, read_snapshots, split_out_of_time
 from modeling.errors import ModelingError, run_cli
 from modeling.lineage import check_invocation, data_invocation, generator_config, lineage_tags
-from modeling.manifest import DEFAULT_MANIFEST, Manifest
+from modeling.manifest import DEFAULT_MANIFEST, FeatureSpec, Manifest
 from modeling.models import MODEL_NAMES, build_pipeline, fit, hyperparameters
-from seeds_gen.cliutil import Parser
-from seeds_gen.warehouse import resolve_db_path
+from warehouse.cli import Parser
+from warehouse.database import resolve_db_path
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 DEFAULT_EXPERIMENT = "ecommerce-churn"
 REPORT_PATH = Path("reports/churn_report.html")
 # Threshold-free metrics that can rank models and compare with the champion:
@@ -48,14 +46,8 @@ IMPORTANCE_REPEATS = 3
 RECENCY_COLUMN = "days_since_last_order"
 
 
-def use_tracking_store() -> str:
-    """MLflow's default local store (sqlite:///mlflow.db) unless MLFLOW_TRACKING_URI is set."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    mlflow.set_tracking_uri(uri)
-    return uri
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, checked: a bad option is a one-line usage error (exit 2)."""
     parser = Parser(prog="python -m modeling.train", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--models",
@@ -69,7 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--test-snapshots", type=int, default=1, help="latest labeled snapshots to test on"
     )
     parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment")
-    parser.add_argument("--db", help="warehouse (default: $CHURN_DB_PATH or data/warehouse.duckdb)")
+    parser.add_db_option()
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
     parser.add_argument(
         "--primary-metric",
@@ -154,163 +146,253 @@ def importance_table(estimator, x: pd.DataFrame, y: np.ndarray, seed: int) -> pd
     return table.sort_values("importance", ascending=False, ignore_index=True)
 
 
-def train_one(name: str, args, split: Split, features, spec, economics, dataset_inputs) -> dict:
-    """Fit, evaluate and log one model in a child run; return its results."""
-    numeric = [c for c in spec.numeric if c in features]
-    categorical = [c for c in spec.categorical if c in features]
-    x_train, y_train = split.train[features], split.train[spec.label_column].astype(int)
-    x_valid, y_valid = split.valid[features], split.valid[spec.label_column].astype(int)
-    x_test, y_test = split.test[features], split.test[spec.label_column].to_numpy(dtype=int)
-    with mlflow.start_run(run_name=name, nested=True) as run:
-        for dataset, context in dataset_inputs:
-            mlflow.log_input(dataset, context=context)
-        started = time.perf_counter()
-        pipeline = build_pipeline(name, numeric, categorical, args.seed)
-        estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
-        fit_seconds = time.perf_counter() - started
-        threshold = evaluation.f1_threshold(
-            y_valid.to_numpy(), estimator.predict_proba(x_valid)[:, 1]
+@dataclass(frozen=True)
+class RunSettings:
+    """What one training run is asked to do: the command line, parsed."""
+
+    models: tuple[str, ...]
+    seed: int
+    test_snapshots: int
+    primary_metric: str
+    experiment: str
+    db_path: Path
+    manifest_path: Path
+    report_path: Path
+    allow_stale_manifest: bool
+    economics: evaluation.CampaignEconomics
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunSettings:
+        return cls(
+            models=tuple(args.models),
+            seed=args.seed,
+            test_snapshots=args.test_snapshots,
+            primary_metric=args.primary_metric,
+            experiment=args.experiment,
+            db_path=resolve_db_path(args.db),
+            manifest_path=args.manifest,
+            report_path=args.report,
+            allow_stale_manifest=args.allow_stale_manifest,
+            economics=evaluation.CampaignEconomics.from_args(args),
         )
-        proba = estimator.predict_proba(x_test)[:, 1]
-        metrics = {
-            f"test_{k}": v
-            for k, v in evaluation.classification_metrics(y_test, proba, threshold).items()
-        }
-        curves = evaluation.campaign_curves(
-            economics,
-            y_test,
-            proba,
-            split.test[economics.value_column].to_numpy(),
-            split.test[RECENCY_COLUMN].to_numpy(),
-        )
-        metrics |= {f"test_{k}": v for k, v in evaluation.campaign_metrics(curves).items()}
-        metrics["fit_seconds"] = fit_seconds
-        importance = importance_table(estimator, x_test, y_test, args.seed)
-        mlflow.log_params(
-            {"model": name, **{f"model.{k}": v for k, v in hyperparameters(estimator).items()}}
-        )
-        mlflow.log_metrics(metrics)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            figures = plots.evaluation_plots(
-                y_test, proba, threshold, curves, importance, name, out
-            )
-            importance.to_csv(out / "top_predictors.csv", index=False)
-            pd.DataFrame(curves | {"k": np.arange(len(proba) + 1)}).to_csv(
-                out / "profit_curve.csv", index=False
-            )
-            mlflow.log_artifacts(str(out), artifact_path="evaluation")
-            figure_bytes = {p.name: p.read_bytes() for p in figures}
-        signature = infer_signature(x_test.head(200), proba[:200])
-        info = mlflow.sklearn.log_model(
-            estimator,
-            name="model",
-            signature=signature,
-            input_example=x_test.head(5),
-            # skops (MLflow's safe format) loads only listed types: these are ours.
-            skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(estimator)),
-            pip_requirements=model_requirements(),
-        )
-        print(
-            f"  {name:<20} PR AUC {metrics['test_pr_auc']:.3f}"
-            f"  ROC AUC {metrics['test_roc_auc']:.3f}"
-            f"  best campaign profit {metrics['test_profit_best_model']:,.0f}"
-            f"  ({fit_seconds:.1f} s)"
-        )
-    return {
-        "name": name,
-        "run_id": run.info.run_id,
-        "model_uri": info.model_uri,
-        "metrics": metrics,
-        "importance": importance,
-        "figures": figure_bytes,
-        "proba": proba,
-    }
 
 
-def train(args: argparse.Namespace) -> dict:
-    # MLflow cannot tell what kind of source "<file>#<table>" is; it is a DuckDB table.
-    warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-    # The datasets' label column is an integer; the model signature has no integers.
-    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
-    tracking_uri = use_tracking_store()
-    mlflow.set_experiment(args.experiment)
-    db_path = resolve_db_path(args.db)
-    with mlflow.start_run(run_name="train") as parent:
-        try:
-            return _train_in_run(args, db_path, parent, tracking_uri)
-        except ModelingError as error:
-            mlflow.set_tag("error", str(error))
-            raise
+@dataclass(frozen=True)
+class TrainingData:
+    """The out-of-time split a run trains on and the features it uses."""
+
+    spec: FeatureSpec
+    split: Split
+    features: tuple[str, ...]
+    dropped: tuple[str, ...]  # features constant in the training set
+
+    def xy(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Features and integer label of one part: train, valid or test."""
+        frame = getattr(self.split, part)
+        return frame[list(self.features)], frame[self.spec.label_column].to_numpy(dtype=int)
 
 
-def _train_in_run(args, db_path: Path, parent, tracking_uri: str) -> dict:
-    manifest = Manifest(args.manifest)
-    spec = manifest.feature_spec()
+@dataclass(frozen=True)
+class Evaluation:
+    """One fitted model and what it scored on the test snapshot."""
+
+    estimator: object
+    threshold: float
+    proba: np.ndarray
+    metrics: dict[str, float]
+    curves: dict[str, np.ndarray]
+    importance: pd.DataFrame
+    fit_seconds: float
+
+
+def read_labeled_snapshots(db_path: Path, spec: FeatureSpec) -> pd.DataFrame:
+    """The mart's labeled rows; a ModelingError when there are none."""
     frame = read_snapshots(db_path, spec, where=f"{spec.label_column} is not null")
     if frame.empty:
         raise ModelingError(f"{SNAPSHOT_TABLE} has no labeled rows: nothing to train on")
-    invocation = data_invocation(frame)
-    fresh = check_invocation(manifest, invocation, args.allow_stale_manifest)
-    split = split_out_of_time(frame, spec, args.test_snapshots)
+    return frame
+
+
+def prepare_training_data(
+    frame: pd.DataFrame, spec: FeatureSpec, test_snapshots: int
+) -> TrainingData:
+    """Split out of time and drop the features that are constant in training."""
+    split = split_out_of_time(frame, spec, test_snapshots)
     dropped = constant_features(split.train, list(spec.features))
     features = [c for c in spec.features if c not in dropped]
     if not features:
         raise ModelingError("every feature is constant in the training set")
-    economics = evaluation.CampaignEconomics.from_args(args)
+    return TrainingData(spec, split, tuple(features), tuple(dropped))
 
-    tags = lineage_tags(manifest, invocation, fresh)
+
+def run_params(settings: RunSettings, data: TrainingData) -> dict:
+    """The parent run's params: settings, feature counts, split and economics."""
+    return {
+        "models": ",".join(settings.models),
+        "seed": settings.seed,
+        "test_snapshots": settings.test_snapshots,
+        "primary_metric": settings.primary_metric,
+        "features": len(data.features),
+        "dropped_constant_features": ",".join(data.dropped) or "none",
+        "source_table": SNAPSHOT_TABLE,
+        "db_path": str(settings.db_path),
+        **data.split.describe(data.spec.time_column),
+        **settings.economics.as_params(),
+    }
+
+
+def log_run_context(manifest: Manifest, tags: dict[str, str], params: dict, db_path: Path) -> None:
+    """Lineage tags, the manifest, the params and the generator's config (if any)."""
     mlflow.set_tags(tags)
     mlflow.log_artifact(str(manifest.path), artifact_path="dbt")
-    params = {
-        "models": ",".join(args.models),
-        "seed": args.seed,
-        "test_snapshots": args.test_snapshots,
-        "primary_metric": args.primary_metric,
-        "features": len(features),
-        "dropped_constant_features": ",".join(dropped) or "none",
-        "source_table": SNAPSHOT_TABLE,
-        "db_path": str(db_path),
-        **split.describe(spec.time_column),
-        **economics.as_params(),
-    }
     mlflow.log_params(params)
     generator = generator_config(db_path)
     if generator:
         mlflow.set_tag("generator.seed", str(generator.get("seed")))
         mlflow.log_dict(generator, "generator/run_config.json")
-    if dropped:
-        print(f"dropped features constant in training: {', '.join(dropped)}")
-    print(
-        f"training on {len(split.train):,} rows ({params['train_as_of']}), "
+
+
+def plan_lines(data: TrainingData, params: dict) -> list[str]:
+    """What the run trains and tests on, for the terminal."""
+    lines = []
+    if data.dropped:
+        lines.append(f"dropped features constant in training: {', '.join(data.dropped)}")
+    lines.append(
+        f"training on {len(data.split.train):,} rows ({params['train_as_of']}), "
         f"validating on {params['valid_as_of']}, testing on {params['test_as_of']} "
-        f"({len(split.test):,} rows)"
+        f"({len(data.split.test):,} rows)"
     )
+    return lines
+
+
+def dataset_inputs(data: TrainingData, db_path: Path) -> list[tuple[object, str]]:
+    """The three parts as MLflow datasets, with the context each is logged under."""
     source = f"{db_path}#{SNAPSHOT_TABLE}"
-    datasets = [
-        (mlflow_dataset(part, source, spec.label_column, f"{SNAPSHOT_TABLE}:{ctx}"), ctx)
+    label = data.spec.label_column
+    return [
+        (mlflow_dataset(part, source, label, f"{SNAPSHOT_TABLE}:{ctx}"), ctx)
         for part, ctx in (
-            (split.train, "training"),
-            (split.valid, "validation"),
-            (split.test, "testing"),
+            (data.split.train, "training"),
+            (data.split.valid, "validation"),
+            (data.split.test, "testing"),
         )
     ]
-    results = {
-        name: train_one(name, args, split, features, spec, economics, datasets)
-        for name in args.models
+
+
+def fit_and_evaluate(
+    name: str, data: TrainingData, seed: int, economics: evaluation.CampaignEconomics
+) -> Evaluation:
+    """Fit one model family, pick its F1 threshold on validation, and score the test
+    snapshot: metrics, profit curves and permutation importance."""
+    numeric = [c for c in data.spec.numeric if c in data.features]
+    categorical = [c for c in data.spec.categorical if c in data.features]
+    x_train, y_train = data.xy("train")
+    x_valid, y_valid = data.xy("valid")
+    x_test, y_test = data.xy("test")
+    started = time.perf_counter()
+    pipeline = build_pipeline(name, numeric, categorical, seed)
+    estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
+    fit_seconds = time.perf_counter() - started
+    threshold = evaluation.f1_threshold(y_valid, estimator.predict_proba(x_valid)[:, 1])
+    proba = estimator.predict_proba(x_test)[:, 1]
+    metrics = {
+        f"test_{k}": v
+        for k, v in evaluation.classification_metrics(y_test, proba, threshold).items()
     }
-    metric_fn, higher_is_better = PRIMARY_METRICS[args.primary_metric]
-    ranked = sorted(
-        results.values(),
-        key=lambda r: r["metrics"][args.primary_metric],
-        reverse=higher_is_better,
+    curves = evaluation.campaign_curves(
+        economics,
+        y_test,
+        proba,
+        data.split.test[economics.value_column].to_numpy(),
+        data.split.test[RECENCY_COLUMN].to_numpy(),
     )
-    best = ranked[0]
-    y_test = split.test[spec.label_column].to_numpy(dtype=int)
+    metrics |= {f"test_{k}": v for k, v in evaluation.campaign_metrics(curves).items()}
+    metrics["fit_seconds"] = fit_seconds
+    importance = importance_table(estimator, x_test, y_test, seed)
+    return Evaluation(estimator, threshold, proba, metrics, curves, importance, fit_seconds)
+
+
+def log_model(
+    name: str, result: Evaluation, x_test: pd.DataFrame, y_test: np.ndarray
+) -> tuple[str, dict[str, bytes]]:
+    """Log one model's params, metrics, evaluation files and the model itself to the
+    active run; returns the model's URI and its plots (file name -> PNG bytes)."""
+    hyper = hyperparameters(result.estimator)
+    mlflow.log_params({"model": name, **{f"model.{k}": v for k, v in hyper.items()}})
+    mlflow.log_metrics(result.metrics)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        figures = plots.evaluation_plots(
+            y_test, result.proba, result.threshold, result.curves, result.importance, name, out
+        )
+        result.importance.to_csv(out / "top_predictors.csv", index=False)
+        pd.DataFrame(result.curves | {"k": np.arange(len(result.proba) + 1)}).to_csv(
+            out / "profit_curve.csv", index=False
+        )
+        mlflow.log_artifacts(str(out), artifact_path="evaluation")
+        figure_bytes = {p.name: p.read_bytes() for p in figures}
+    info = mlflow.sklearn.log_model(
+        result.estimator,
+        name="model",
+        signature=infer_signature(x_test.head(200), result.proba[:200]),
+        input_example=x_test.head(5),
+        # skops (MLflow's safe format) loads only listed types: these are ours.
+        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(result.estimator)),
+        pip_requirements=model_requirements(),
+    )
+    return info.model_uri, figure_bytes
+
+
+def train_one(
+    name: str,
+    data: TrainingData,
+    seed: int,
+    economics: evaluation.CampaignEconomics,
+    datasets: list[tuple[object, str]],
+) -> dict:
+    """Fit, evaluate and log one model in a child run; return its results."""
+    x_test, y_test = data.xy("test")
+    with mlflow.start_run(run_name=name, nested=True) as run:
+        for dataset, context in datasets:
+            mlflow.log_input(dataset, context=context)
+        result = fit_and_evaluate(name, data, seed, economics)
+        model_uri, figures = log_model(name, result, x_test, y_test)
+        metrics = result.metrics
+        print(
+            f"  {name:<20} PR AUC {metrics['test_pr_auc']:.3f}"
+            f"  ROC AUC {metrics['test_roc_auc']:.3f}"
+            f"  best campaign profit {metrics['test_profit_best_model']:,.0f}"
+            f"  ({result.fit_seconds:.1f} s)"
+        )
+    return {
+        "name": name,
+        "run_id": run.info.run_id,
+        "model_uri": model_uri,
+        "metrics": metrics,
+        "importance": result.importance,
+        "figures": figures,
+        "proba": result.proba,
+    }
+
+
+def choose_best(results: dict[str, dict], primary_metric: str) -> dict:
+    """The result with the best primary metric (the first listed on a tie)."""
+    _, higher_is_better = PRIMARY_METRICS[primary_metric]
+    ranked = sorted(
+        results.values(), key=lambda r: r["metrics"][primary_metric], reverse=higher_is_better
+    )
+    return ranked[0]
+
+
+def gate(best: dict, data: TrainingData, primary_metric: str) -> registry.GateDecision:
+    """Register the best model, let it take `champion` only if it beats the current
+    one on this test snapshot, and log the decision on the parent run."""
+    metric_fn, higher_is_better = PRIMARY_METRICS[primary_metric]
+    x_test, y_test = data.xy("test")
     decision = registry.register_and_gate(
         best["model_uri"],
-        split.test[features],
-        best["metrics"][args.primary_metric],
+        x_test,
+        best["metrics"][primary_metric],
         lambda proba: metric_fn(y_test, proba),
         higher_is_better,
     )
@@ -322,14 +404,61 @@ def _train_in_run(args, db_path: Path, parent, tracking_uri: str) -> dict:
             "registry.decision": decision.reason,
         }
     )
-    mlflow.log_metric(f"gate_candidate_{args.primary_metric}", decision.candidate_score)
+    mlflow.log_metric(f"gate_candidate_{primary_metric}", decision.candidate_score)
     if decision.champion_score is not None:
-        mlflow.log_metric(f"gate_champion_{args.primary_metric}", decision.champion_score)
+        mlflow.log_metric(f"gate_champion_{primary_metric}", decision.champion_score)
     print(
-        f"best: {best['name']} ({args.primary_metric} {decision.candidate_score:.4f}) "
+        f"best: {best['name']} ({primary_metric} {decision.candidate_score:.4f}) "
         f"registered as {registry.REGISTERED_MODEL} v{decision.version}"
         f" -> @{decision.alias} ({decision.reason})"
     )
+    return decision
+
+
+def write_report(path: Path, html: str) -> None:
+    """Write the HTML report and log it with the parent run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html)
+    mlflow.log_artifact(str(path), artifact_path="report")
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Train every requested model in one parent run (see the module docstring)."""
+    settings = RunSettings.from_args(args)
+    # MLflow cannot tell what kind of source "<file>#<table>" is; it is a DuckDB table.
+    warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+    # The datasets' label column is an integer; the model signature has no integers.
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+    tracking_uri = registry.use_tracking_store()
+    mlflow.set_experiment(settings.experiment)
+    with mlflow.start_run(run_name="train") as parent:
+        try:
+            result = _train_in_run(settings, tracking_uri)
+        except ModelingError as error:
+            mlflow.set_tag("error", str(error))
+            raise
+    return {"run_id": parent.info.run_id, **result}
+
+
+def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
+    """The steps of a run, inside the active parent run."""
+    manifest = Manifest(settings.manifest_path)
+    spec = manifest.feature_spec()
+    frame = read_labeled_snapshots(settings.db_path, spec)
+    invocation = data_invocation(frame)
+    fresh = check_invocation(manifest, invocation, settings.allow_stale_manifest)
+    data = prepare_training_data(frame, spec, settings.test_snapshots)
+    tags = lineage_tags(manifest, invocation, fresh)
+    params = run_params(settings, data)
+    log_run_context(manifest, tags, params, settings.db_path)
+    print("\n".join(plan_lines(data, params)))
+    datasets = dataset_inputs(data, settings.db_path)
+    results = {
+        name: train_one(name, data, settings.seed, settings.economics, datasets)
+        for name in settings.models
+    }
+    best = choose_best(results, settings.primary_metric)
+    decision = gate(best, data, settings.primary_metric)
     summary = {name: r["metrics"] for name, r in results.items()}
     mlflow.log_dict(summary, "model_comparison.json")
     html = report.render(
@@ -338,21 +467,13 @@ def _train_in_run(args, db_path: Path, parent, tracking_uri: str) -> dict:
         decision=asdict(decision),
         params=params,
         tags=tags,
-        economics=economics,
-        primary_metric=args.primary_metric,
+        economics=settings.economics,
+        primary_metric=settings.primary_metric,
         descriptions={c: v["description"] for c, v in manifest.model()["columns"].items()},
     )
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(html)
-    mlflow.log_artifact(str(args.report), artifact_path="report")
-    print(f"report: {args.report}   runs: mlflow ui --backend-store-uri {tracking_uri}")
-    return {
-        "run_id": parent.info.run_id,
-        "decision": decision,
-        "metrics": summary,
-        "tags": tags,
-        "params": params,
-    }
+    write_report(settings.report_path, html)
+    print(f"report: {settings.report_path}   runs: mlflow ui --backend-store-uri {tracking_uri}")
+    return {"decision": decision, "metrics": summary, "tags": tags, "params": params}
 
 
 def main(argv: list[str] | None = None) -> None:

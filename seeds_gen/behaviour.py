@@ -19,18 +19,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seeds_gen.warehouse import (
-    CHANNELS,
-    DEVICES,
-    SEGMENTS,
-    TICKET_CATEGORIES,
-)
+# The simulation works in codes (indices into these tuples; the writer turns them
+# into the strings). Order matters: status 0 is completed, 2 returned; event type
+# 0 is enrolment, 1 an earn. Category columns must stay within the contract's
+# accepted values (warehouse.contract.ACCEPTED_VALUES; a test checks).
+SEGMENTS = ("value", "mainstream", "premium")
+CHANNELS = ("organic", "paid_search", "social", "referral", "email")
+COUNTRIES = ("US", "GB", "DE", "FR", "NL", "ES")
+ORDER_STATUSES = ("completed", "cancelled", "returned")
+DEVICES = ("mobile", "desktop", "tablet", "app")
+LOYALTY_EVENT_TYPES = ("enrolled", "earned", "redeemed", "expired")
+TICKET_CATEGORIES = ("delivery", "product_quality", "payment", "account", "return_refund")
 
 SEGMENT_ORDER_INTERVAL_DAYS = np.array([48.0, 36.0, 28.0])  # value, mainstream, premium
 SEGMENT_AOV = np.array([42.0, 70.0, 135.0])
 SEGMENT_SHARES = (0.35, 0.45, 0.20)
 CHANNEL_SHARES = (0.32, 0.24, 0.18, 0.14, 0.12)
-COUNTRIES = ("US", "GB", "DE", "FR", "NL", "ES")
 COUNTRY_SHARES = (0.40, 0.18, 0.14, 0.11, 0.09, 0.08)
 DEVICE_SHARES = (0.48, 0.30, 0.07, 0.15)
 TICKET_SHARES = (0.35, 0.25, 0.15, 0.15, 0.10)

@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 from seeds_gen.behaviour import BehaviourConfig
-from seeds_gen.cliutil import Parser
 from seeds_gen.generate import GenerationConfig, GeneratorError, generate
-from seeds_gen.warehouse import DB_PATH_ENV_VAR, DEFAULT_DB_PATH, resolve_db_path
+from warehouse.cli import Parser
+from warehouse.database import resolve_db_path
 
 
 def _date(text: str) -> date:
@@ -52,12 +52,7 @@ def build_parser() -> Parser:
     p.add_argument(
         "--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)"
     )
-    p.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help=f"DuckDB file (default: ${DB_PATH_ENV_VAR}, else {DEFAULT_DB_PATH})",
-    )
+    p.add_db_option()
     p.add_argument(
         "--overwrite", action="store_true", help="replace raw tables already in the database"
     )

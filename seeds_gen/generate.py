@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +24,13 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from seeds_gen.behaviour import (
+    CHANNELS,
     COUNTRIES,
+    DEVICES,
+    LOYALTY_EVENT_TYPES,
+    ORDER_STATUSES,
+    SEGMENTS,
+    TICKET_CATEGORIES,
     BehaviourConfig,
     Traits,
     draw_traits,
@@ -33,26 +38,22 @@ from seeds_gen.behaviour import (
     simulate,
 )
 from seeds_gen.defects import REJECT_REASON, inject
-from seeds_gen.warehouse import (
-    CHANNELS,
-    DEVICES,
+from warehouse.contract import (
     EVENT_TIME_COLUMN,
-    GENERATOR_SCHEMA,
-    LOYALTY_EVENT_TYPES,
-    ORDER_STATUSES,
+    ID_COLUMN,
+    LOADED_AT_COLUMN,
     RAW_SCHEMA,
     RAW_TABLES,
-    SEGMENTS,
-    TICKET_CATEGORIES,
-    TRUTH_SCHEMA,
+)
+from warehouse.database import (
     WarehouseError,
     all_or_nothing,
     create_table_sql,
     existing_raw_tables,
 )
 
-log = logging.getLogger(__name__)
-
+TRUTH_SCHEMA = "truth"  # evaluation-only ground truth: never read by features
+GENERATOR_SCHEMA = "generator"  # the generator's config and its record of injected defects
 CHUNK_CUSTOMERS = 25_000
 # Ids are formatted on the worker threads, so each chunk owns a block of ids and
 # needs nothing from the chunks before it: event ids are chunk * ID_BLOCK + row,
@@ -259,9 +260,9 @@ def _to_arrow(table: str, rows: dict[str, np.ndarray], index: int, start_us: int
     else:
         row_id = format_ids(ID_PREFIX[table], index * ID_BLOCK + rows["id"], EVENT_ID_DIGITS)
     data: dict[str, pa.Array] = {
-        next(iter(RAW_TABLES[table])): row_id,
+        ID_COLUMN[table]: row_id,
         EVENT_TIME_COLUMN[table]: _timestamps(rows["at"], start_us),
-        "_loaded_at": _timestamps(rows["loaded"], start_us),
+        LOADED_AT_COLUMN: _timestamps(rows["loaded"], start_us),
     }
     if table != "customers":
         data["customer_id"] = customer_ids(rows["customer"])

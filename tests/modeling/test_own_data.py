@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from mlflow import MlflowClient
 
+from loader.cli import main as load
 from modeling import score
 from modeling.train import parse_args, train
-from seeds_gen.load import main as load
 from tests.dbt_runner import run_dbt
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop_export"
@@ -66,7 +66,11 @@ def test_an_export_builds_trains_and_scores(tmp_path, mlflow_store, mapping, vis
     run = MlflowClient().get_run(result["run_id"])
     assert run.data.params["dropped_constant_features"] == ",".join(dropped)
 
-    scored = score.score(score.parse_args(["--db", str(db)]))
+    scored = score.score(
+        score.parse_args(
+            ["--db", str(db), "--manifest", str(tmp_path / "target" / "manifest.json")]
+        )
+    )
     with duckdb.connect(str(db), read_only=True) as con:
         risk = con.execute("select count(*) from marts.customer_risk").fetchone()[0]
     assert risk == scored["rows"] > 50

@@ -29,8 +29,9 @@ def test_scoring_twice_replaces_rows_and_feeds_customer_risk(modeling_db, mlflow
     args = ["--db", str(db), "--manifest", str(manifest), "--models", "logistic_regression"]
     train(parse_args([*args, "--report", str(tmp_path / "r.html")]))
 
-    first = score.score(score.parse_args(["--db", str(db)]))
-    second = score.score(score.parse_args(["--db", str(db), "--model-version", "1"]))
+    scoring = ["--db", str(db), "--manifest", str(manifest)]
+    first = score.score(score.parse_args(scoring))
+    second = score.score(score.parse_args([*scoring, "--model-version", "1"]))
     assert first["rows"] == second["rows"] == latest_population(db) > 100
     with duckdb.connect(str(db), read_only=True) as con:
         rows, customers, deciles, bad_actions = con.execute(
@@ -61,9 +62,9 @@ def test_scoring_twice_replaces_rows_and_feeds_customer_risk(modeling_db, mlflow
 
 
 def test_scoring_without_a_champion_fails_in_one_line(modeling_db, mlflow_store, capsys):
-    db, _ = modeling_db
+    db, manifest = modeling_db
     with pytest.raises(SystemExit) as exited:
-        score.main(["--db", str(db)])
+        score.main(["--db", str(db), "--manifest", str(manifest)])
     assert exited.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("error: no registered model ecommerce-churn with alias @champion")

@@ -14,10 +14,8 @@ from seeds_gen import generate as generate_module
 from seeds_gen.cli import main
 from seeds_gen.defects import TABLE_DEFECTS
 from seeds_gen.generate import GeneratorError
-from seeds_gen.warehouse import EVENT_TIME_COLUMN, RAW_TABLES
 from tests.conftest import make_warehouse, query
-
-ID_COLUMN = {table: next(iter(columns)) for table, columns in RAW_TABLES.items()}
+from warehouse.contract import EVENT_TIME_COLUMN, ID_COLUMN, RAW_TABLES
 
 
 def table_digest(path: Path) -> dict[str, str]:

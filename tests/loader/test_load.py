@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from seeds_gen.load import main
-from seeds_gen.warehouse import RAW_TABLES
+from loader.cli import main
 from tests.conftest import query
+from warehouse.contract import RAW_TABLES
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop_export"
 MAPPING = EXAMPLE / "mapping.yml"

@@ -1,11 +1,8 @@
 """Land a shop's own CSV or Parquet exports in the warehouse's raw tables.
 
-    python -m seeds_gen.load MAPPING.yml [--db PATH] [--file orders=PATH ...]
-                                         [--loaded-at auto|event|now|TIMESTAMP]
-
 The mapping file says which file feeds which raw table and how its columns,
 timestamps, currencies and category values map to the raw contract (see
-seeds_gen.mapping). Orders are required; every other source is optional and
+loader.mapping). Orders are required; every other source is optional and
 an absent one becomes an empty table. Without a customers export, customers
 are derived from the orders (first order = sign-up).
 
@@ -19,36 +16,33 @@ then the warehouse is left untouched.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from seeds_gen.cliutil import Parser
-from seeds_gen.mapping import (
-    CATEGORY_VALUES,
-    ID_COLUMN,
+from loader.mapping import (
     MONEY_COLUMNS,
     MUTABLE_COLUMNS,
     OPTIONAL_COLUMNS,
     Mapping,
-    MappingError,
     SourceMapping,
-    read_mapping,
 )
-from seeds_gen.warehouse import (
+from warehouse.contract import (
+    ACCEPTED_VALUES,
     EVENT_TIME_COLUMN,
+    ID_COLUMN,
+    LOADED_AT_COLUMN,
     RAW_SCHEMA,
     RAW_TABLES,
+)
+from warehouse.database import (
     WarehouseError,
     all_or_nothing,
     create_table_sql,
     existing_raw_tables,
-    resolve_db_path,
 )
 
 LOADER_SCHEMA = "loader"
@@ -56,12 +50,14 @@ LOADER_SCHEMA = "loader"
 # than this share of its non-empty values fail; below it, the failing rows are
 # individual bad rows and go to the quarantine.
 MAX_BAD_SHARE = 0.5
-# Where staging quarantines a row whose value the loader could not parse.
+# Where staging quarantines a row whose value the loader could not parse, and one
+# whose category is not accepted (each a member of warehouse.contract.REJECT_REASONS).
 REJECT_REASON_OF_TYPE = {
     "TIMESTAMP": "missing_timestamp",
     "DOUBLE": "missing_value",
     "INTEGER": "missing_value",
 }
+UNKNOWN_CATEGORY = "unknown_category"
 LOADED_AT_POLICIES = ("auto", "event", "now")
 
 
@@ -199,7 +195,7 @@ def typed_expression(
 
 def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceReport:
     """Read, map and check one export into temp table `prepared` (contract columns
-    but `_loaded_at`). Raises LoadError for a file that cannot be loaded as mapped."""
+    but the load time). Raises LoadError for a file that cannot be loaded as mapped."""
     file_columns = read_export(con, source)
     report = SourceReport(source.table, str(source.file))
     if source.currency_column and source.currency_column not in file_columns:
@@ -207,7 +203,7 @@ def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceRepo
             f"{source.file}: mapping names currency column {source.currency_column!r}, but the"
             f" file has no such column (it has: {', '.join(file_columns)})"
         )
-    contract = {c: k for c, k in RAW_TABLES[source.table].items() if c != "_loaded_at"}
+    contract = {c: k for c, k in RAW_TABLES[source.table].items() if c != LOADED_AT_COLUMN}
     raw_values = {c: source_expression(source, c, file_columns) for c in contract}
     typed = {
         c: typed_expression(source, c, kind, raw_values[c]) if raw_values[c] else "null"
@@ -235,13 +231,36 @@ def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceRepo
     return report
 
 
-def check_values(con, source: SourceMapping, contract, raw_values, report: SourceReport) -> None:
+def check_values(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceMapping,
+    contract: dict[str, str],
+    raw_values: dict[str, str | None],
+    report: SourceReport,
+) -> None:
     """Fail on a column that does not parse as a whole; count individual bad rows."""
+    report.notes += unparseable_notes(con, source, contract, raw_values)
+    report.notes += category_notes(con, source.table, raw_values)
+    report.notes += currency_notes(con, source)
+    missing = con.execute("select count(*) from prepared where customer_id is null").fetchone()[0]
+    if missing:
+        report.notes.append(f"{missing:,} rows without customer_id: quarantined")
+
+
+def unparseable_notes(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceMapping,
+    contract: dict[str, str],
+    raw_values: dict[str, str | None],
+) -> list[str]:
+    """A note per typed column with values that do not parse; LoadError when more
+    than MAX_BAD_SHARE of a column fails (the wrong column or format, not bad rows)."""
+    notes = []
     for column, kind in contract.items():
         value = raw_values[column]
         if value is None or column in source.constants or kind == "VARCHAR":
             continue
-        # Parsed without the currency: a missing rate is counted on its own below.
+        # Parsed without the currency: a missing rate is counted on its own.
         parsed = typed_expression(source, column, kind, value, convert_currency=False)
         non_empty, failed, example = con.execute(
             "select count(shown), count(shown) filter (where parsed is null),"
@@ -252,48 +271,64 @@ def check_values(con, source: SourceMapping, contract, raw_values, report: Sourc
         if failed == 0:
             continue
         if failed > MAX_BAD_SHARE * non_empty:
-            if kind != "TIMESTAMP":
-                expected = "a number"
-            elif source.timestamp_format:
-                expected = f"a timestamp with format {source.timestamp_format!r}"
-            else:
-                expected = "an ISO 8601 timestamp (set timestamp_format)"
             raise LoadError(
                 f"{source.file}: column {source.columns.get(column, column)!r} ({column}):"
-                f" {failed:,} of {non_empty:,} values do not parse as {expected},"
-                f" e.g. {example!r}"
+                f" {failed:,} of {non_empty:,} values do not parse as"
+                f" {expected_format(source, kind)}, e.g. {example!r}"
             )
-        report.notes.append(
+        notes.append(
             f"{failed:,} rows with an unparseable {column} (e.g. {example!r}):"
             f" quarantined as {REJECT_REASON_OF_TYPE[kind]}"
         )
-    for column, allowed in CATEGORY_VALUES.items():
-        if column in contract and raw_values[column] is not None:
-            outside, example = con.execute(
-                f"select count(*), any_value({column}) from prepared"
-                f" where {column} is not null and lower({column}) not in"
-                f" ({', '.join(literal(v) for v in allowed)})"
-            ).fetchone()
-            if outside:
-                report.notes.append(
-                    f"{outside:,} rows with a {column} outside {list(allowed)} (e.g."
-                    f" {example!r}; map it under values): quarantined as unknown_category"
-                )
-    if source.currency_column:
-        codes = ", ".join(literal(c) for c in source.currency_rates)
-        unknown, example = con.execute(
-            f"select count(*), any_value(code) from (select upper(trim(cast("
-            f"{quote(source.currency_column)} as varchar))) as code from export_file)"
-            f" where code not in ({codes}) or code is null"
+    return notes
+
+
+def expected_format(source: SourceMapping, kind: str) -> str:
+    """What a value of this contract type must look like, for an error message."""
+    if kind != "TIMESTAMP":
+        return "a number"
+    if source.timestamp_format:
+        return f"a timestamp with format {source.timestamp_format!r}"
+    return "an ISO 8601 timestamp (set timestamp_format)"
+
+
+def category_notes(
+    con: duckdb.DuckDBPyConnection, table: str, raw_values: dict[str, str | None]
+) -> list[str]:
+    """A note per category column with values the contract does not accept."""
+    notes = []
+    for column, allowed in ACCEPTED_VALUES.get(table, {}).items():
+        if raw_values[column] is None:
+            continue
+        outside, example = con.execute(
+            f"select count(*), any_value({column}) from prepared"
+            f" where {column} is not null and lower({column}) not in"
+            f" ({', '.join(literal(v) for v in allowed)})"
         ).fetchone()
-        if unknown:
-            report.notes.append(
-                f"{unknown:,} rows in a currency without a rate (e.g. {example!r}): amounts"
-                " left empty, quarantined as missing_value"
+        if outside:
+            notes.append(
+                f"{outside:,} rows with a {column} outside {list(allowed)} (e.g."
+                f" {example!r}; map it under values): quarantined as {UNKNOWN_CATEGORY}"
             )
-    missing = con.execute("select count(*) from prepared where customer_id is null").fetchone()[0]
-    if missing:
-        report.notes.append(f"{missing:,} rows without customer_id: quarantined")
+    return notes
+
+
+def currency_notes(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> list[str]:
+    """A note when rows are in a currency the mapping has no rate for."""
+    if not source.currency_column:
+        return []
+    codes = ", ".join(literal(c) for c in source.currency_rates)
+    unknown, example = con.execute(
+        f"select count(*), any_value(code) from (select upper(trim(cast("
+        f"{quote(source.currency_column)} as varchar))) as code from export_file)"
+        f" where code not in ({codes}) or code is null"
+    ).fetchone()
+    if not unknown:
+        return []
+    return [
+        f"{unknown:,} rows in a currency without a rate (e.g. {example!r}): amounts"
+        f" left empty, quarantined as {REJECT_REASON_OF_TYPE['DOUBLE']}"
+    ]
 
 
 def existing_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -339,7 +374,7 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, stamp: str, relation:
     key = ID_COLUMN[table]
     return con.execute(
         f"insert into {RAW_SCHEMA}.{table} by name"
-        f" select new.*, {stamp} as _loaded_at from {relation} as new"
+        f" select new.*, {stamp} as {LOADED_AT_COLUMN} from {relation} as new"
         f" anti join {RAW_SCHEMA}.{table} as old on new.{key} = old.{key}"
     ).fetchone()[0]
 
@@ -405,66 +440,3 @@ def load(mapping: Mapping, db_path: Path, loaded_at: str = "auto") -> list[Sourc
     except duckdb.Error as exc:
         raise LoadError(f"{db_path}: {str(exc).splitlines()[0]}") from exc
     return reports
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = Parser(prog="python -m seeds_gen.load", description=__doc__.splitlines()[0])
-    parser.add_argument("mapping", type=Path, help="the mapping file (YAML): see examples/")
-    parser.add_argument("--db", help="warehouse (default: $CHURN_DB_PATH or data/warehouse.duckdb)")
-    parser.add_argument(
-        "--file",
-        action="append",
-        default=[],
-        metavar="TABLE=PATH",
-        help="load this file for a source instead of the mapping's (e.g. a later export)",
-    )
-    parser.add_argument(
-        "--loaded-at",
-        default="auto",
-        help="what _loaded_at records: 'event' (each row's event time: a history backfill),"
-        " 'now' (the load time), a timestamp (when the export was taken), or 'auto'"
-        " (default: event for a table's first load, now after that)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    args = parser.parse_args(argv)
-    if args.loaded_at not in LOADED_AT_POLICIES:
-        try:
-            datetime.fromisoformat(args.loaded_at)
-        except ValueError:
-            parser.error(f"--loaded-at {args.loaded_at!r}: auto, event, now or an ISO timestamp")
-    for item in args.file:
-        if "=" not in item:
-            parser.error(f"--file {item!r}: expected TABLE=PATH")
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    files = dict(item.split("=", 1) for item in args.file)
-    db_path = resolve_db_path(args.db)
-    try:
-        mapping = read_mapping(args.mapping, {t: Path(p) for t, p in files.items()})
-        reports = load(mapping, db_path, args.loaded_at)
-    except (MappingError, LoadError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(f"loaded into {db_path}:")
-        for r in reports:
-            if r.skipped:
-                print(f"  raw.{r.table:<16} {r.file}: skipped, {r.skipped}")
-                continue
-            print(
-                f"  raw.{r.table:<16} {r.rows_added:>10,} new of {r.rows_read:,} rows"
-                f" from {r.file}; _loaded_at = {r.loaded_at}"
-            )
-            for note in r.notes:
-                print(f"      {note}")
-        empty = [t for t in RAW_TABLES if t not in mapping.sources and t != "customers"]
-        if empty:
-            print(f"  absent sources, present as empty tables: {', '.join(empty)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,5 +1,5 @@
 """The mapping file of the export loader: how a shop's export files become the
-raw contract (`seeds_gen.warehouse.RAW_TABLES`).
+raw contract (`warehouse.contract.RAW_TABLES`).
 
     timezone: Europe/Berlin          # of naive timestamps in the files (default UTC)
     sources:
@@ -29,30 +29,20 @@ from pathlib import Path
 
 import yaml
 
-from seeds_gen.warehouse import (
-    DEVICES,
-    LOYALTY_EVENT_TYPES,
-    ORDER_STATUSES,
+from warehouse.contract import (
+    ACCEPTED_VALUES,
+    ID_COLUMN,
+    LOADED_AT_COLUMN,
     RAW_TABLES,
     REQUIRED_RAW_TABLES,
-    TICKET_CATEGORIES,
 )
 
-# The first column of each event table is its id; the loader derives it from the
-# row's content when the export has none.
-ID_COLUMN = {table: next(iter(columns)) for table, columns in RAW_TABLES.items()}
 # Columns that may change between two exports of the same event (an order later
 # returned): left out of a derived id so the event keeps its id.
 MUTABLE_COLUMNS = {"status"}
 MONEY_COLUMNS = {"order_value", "discount_amount"}
-CATEGORY_VALUES = {
-    "status": ORDER_STATUSES,
-    "device": DEVICES,
-    "event_type": LOYALTY_EVENT_TYPES,
-    "category": TICKET_CATEGORIES,
-}
-# Contract columns an export may lack entirely: ids are derived, and a customers
-# table's attributes are unknown ('unknown' in staging).
+# Contract columns an export may lack entirely: event ids are derived from the
+# row's content, and a customers table's attributes are unknown ('unknown' in staging).
 OPTIONAL_COLUMNS = {ID_COLUMN[t] for t in RAW_TABLES if t != "customers"} | {
     "segment",
     "acquisition_channel",
@@ -110,22 +100,21 @@ def _source(path: Path, table: str, raw: object) -> SourceMapping:
         raise _fail(path, where, f"unknown keys {sorted(unknown)} (known: {sorted(SOURCE_KEYS)})")
     if "file" not in raw:
         raise _fail(path, where, "needs `file` (a CSV or Parquet export)")
-    contract = RAW_TABLES[table]
+    mappable = [c for c in RAW_TABLES[table] if c != LOADED_AT_COLUMN]
     columns = {str(k): str(v) for k, v in (raw.get("columns") or {}).items()}
     constants = dict(raw.get("constants") or {})
     for key, names in (("columns", columns), ("constants", constants)):
-        wrong = [c for c in names if c not in contract or c == "_loaded_at"]
+        wrong = [c for c in names if c not in mappable]
         if wrong:
             raise _fail(
                 path,
                 f"{where}.{key}",
-                f"{wrong} are not columns of raw.{table}"
-                f" (columns: {', '.join(c for c in contract if c != '_loaded_at')})",
+                f"{wrong} are not columns of raw.{table} (columns: {', '.join(mappable)})",
             )
     values = raw.get("values") or {}
     for column, groups in values.items():
-        allowed = CATEGORY_VALUES.get(column)
-        if column not in contract or allowed is None:
+        allowed = ACCEPTED_VALUES.get(table, {}).get(column)
+        if allowed is None:
             raise _fail(path, f"{where}.values", f"{column!r} is not a category of raw.{table}")
         wrong = [v for v in groups if v not in allowed]
         if wrong:
