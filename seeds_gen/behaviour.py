@@ -223,12 +223,30 @@ def simulate(
     Ids are chunk-local row numbers; foreign keys to customers are chunk-local
     customer indices. The writer turns both into global string ids.
     """
-    n = traits.signup.size
+    # One stream of random numbers: the steps draw in this order, always, so the
+    # same seed gives the same shop.
+    orders = simulate_orders(rng, traits, horizon, cfg)
+    visits = simulate_visits(rng, traits, orders, horizon, cfg)
+    loyalty = simulate_loyalty(rng, traits, orders, horizon)
+    reviews = simulate_reviews(rng, traits, orders, horizon)
+    tickets = simulate_tickets(rng, traits, orders, horizon)
+    return {
+        "orders": orders,
+        "site_visits": visits,
+        "loyalty_events": loyalty,
+        "reviews": reviews,
+        "support_tickets": tickets,
+    }
 
-    # Orders: welcome orders at sign-up plus the Poisson process, sorted per customer.
+
+def simulate_orders(
+    rng: np.random.Generator, traits: Traits, horizon: float, cfg: BehaviourConfig
+) -> dict:
+    """Welcome orders at sign-up plus the Poisson process, sorted by customer then
+    time; status, value, items and discount follow the customer's traits."""
     owner, ordered = order_intensity(traits, cfg).sample(rng, horizon)
     welcome = np.flatnonzero(
-        (rng.random(n) < cfg.welcome_order_share) & (traits.churn > traits.signup)
+        (rng.random(traits.signup.size) < cfg.welcome_order_share) & (traits.churn > traits.signup)
     )
     welcome_at = traits.signup[welcome] + rng.random(welcome.size) / 12.0  # within 2 hours
     owner = np.r_[owner, welcome]
@@ -247,7 +265,7 @@ def simulate(
     items = 1 + rng.poisson(np.maximum(value / 35.0 - 0.7, 0.0))
     has_discount = rng.random(n_orders) < 0.08 + 0.45 * traits.price_sensitivity[owner]
     discount = np.where(has_discount, np.round(value * rng.uniform(0.05, 0.25, n_orders), 2), 0.0)
-    orders = {
+    return {
         "customer": owner,
         "at": ordered,
         "status": status,  # index into ORDER_STATUSES
@@ -256,7 +274,13 @@ def simulate(
         "item_count": items,
     }
 
-    # Site visits: browsing sessions plus one converting session just before each order.
+
+def simulate_visits(
+    rng: np.random.Generator, traits: Traits, orders: dict, horizon: float, cfg: BehaviourConfig
+) -> dict:
+    """Browsing sessions plus one converting session just before each order."""
+    owner, ordered = orders["customer"], orders["at"]
+    n_orders = owner.size
     v_owner, visited = visit_intensity(traits, cfg).sample(rng, horizon)
     conv_at = np.maximum(ordered - rng.uniform(2, 40, n_orders) / 1440.0, traits.signup[owner])
     v_owner = np.r_[v_owner, owner]
@@ -270,7 +294,7 @@ def simulate(
     seconds = np.round(pages * 45.0 * np.exp(0.6 * rng.standard_normal(visited.size))).astype(
         np.int64
     )
-    visits = {
+    return {
         "customer": v_owner,
         "at": visited,
         "page_views": pages,
@@ -278,10 +302,13 @@ def simulate(
         "device": rng.choice(len(DEVICES), size=visited.size, p=DEVICE_SHARES),
     }
 
-    loyalty = _loyalty_events(rng, traits, orders, horizon)
 
-    # Reviews follow some completed or returned orders; ratings reflect satisfaction.
-    reviewable = np.flatnonzero((status != 1) & (rng.random(n_orders) < 0.22))
+def simulate_reviews(
+    rng: np.random.Generator, traits: Traits, orders: dict, horizon: float
+) -> dict:
+    """Reviews of some completed or returned orders; ratings reflect satisfaction."""
+    owner, ordered, status = orders["customer"], orders["at"], orders["status"]
+    reviewable = np.flatnonzero((status != 1) & (rng.random(owner.size) < 0.22))
     reviewed_at = ordered[reviewable] + 2.0 + rng.exponential(6.0, reviewable.size)
     keep = reviewed_at < horizon
     reviewable, reviewed_at = reviewable[keep], reviewed_at[keep]
@@ -292,33 +319,32 @@ def simulate(
         + 0.8 * rng.standard_normal(reviewable.size)
         - 1.6 * (status[reviewable] == 2)
     )
-    reviews = {
+    return {
         "customer": r_owner,
         "order": reviewable,  # chunk-local order row
         "at": reviewed_at,
         "rating": np.clip(np.rint(raw_rating), 1, 5).astype(np.int64),
     }
 
-    # Support tickets: more likely for dissatisfied customers and for returns.
+
+def simulate_tickets(
+    rng: np.random.Generator, traits: Traits, orders: dict, horizon: float
+) -> dict:
+    """Support tickets: more likely for dissatisfied customers and for returns."""
+    owner, ordered, status = orders["customer"], orders["at"], orders["status"]
     p_ticket = np.where(status == 2, 0.45, 0.02 + 0.10 * (1.0 - traits.satisfaction[owner]))
-    ticketed = np.flatnonzero(rng.random(n_orders) < p_ticket)
+    ticketed = np.flatnonzero(rng.random(owner.size) < p_ticket)
     opened_at = ordered[ticketed] + 0.5 + rng.exponential(4.0, ticketed.size)
     keep = opened_at < horizon
     ticketed, opened_at = ticketed[keep], opened_at[keep]
     category = rng.choice(len(TICKET_CATEGORIES), size=ticketed.size, p=TICKET_SHARES)
     category = np.where(status[ticketed] == 2, TICKET_CATEGORIES.index("return_refund"), category)
-    tickets = {"customer": owner[ticketed], "at": opened_at, "category": category}
-
-    return {
-        "orders": orders,
-        "site_visits": visits,
-        "loyalty_events": loyalty,
-        "reviews": reviews,
-        "support_tickets": tickets,
-    }
+    return {"customer": owner[ticketed], "at": opened_at, "category": category}
 
 
-def _loyalty_events(rng: np.random.Generator, traits: Traits, orders: dict, horizon: float) -> dict:
+def simulate_loyalty(
+    rng: np.random.Generator, traits: Traits, orders: dict, horizon: float
+) -> dict:
     """Enrolment, points earned on completed orders, redemptions and expiry.
 
     A redemption spends half of what was earned since the previous redemption,

@@ -201,9 +201,22 @@ def build_chunk(cfg: GenerationConfig, index: int) -> Chunk:
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(index,)))
     horizon = cfg.horizon_days
     start_us = (cfg.start - date(1970, 1, 1)).days * MICROS_PER_DAY
+    # The steps share one random stream: they must draw in this order.
     traits = draw_traits(rng, n, horizon, cfg.behaviour)
     events = simulate(rng, traits, horizon, cfg.behaviour)
+    raw = _landed_rows(rng, traits, events, offset, horizon)
+    raw, defects = _with_defects(rng, cfg, raw, traits.signup, index)
+    tables = {table: _to_arrow(table, rows, index, start_us) for table, rows in raw.items()}
+    truth = _truth_tables(cfg, traits, offset, start_us) if cfg.truth else {}
+    return Chunk(index, n, tables, defects, truth)
 
+
+def _landed_rows(
+    rng: np.random.Generator, traits: Traits, events: dict, offset: int, horizon: float
+) -> dict[str, dict[str, np.ndarray]]:
+    """Customers and events as they reach the warehouse: global customer numbers,
+    a load time per row, and only rows loaded by the horizon."""
+    n = traits.signup.size
     raw = {
         "customers": {
             "id": offset + np.arange(n),
@@ -222,24 +235,31 @@ def build_chunk(cfg: GenerationConfig, index: int) -> Chunk:
         # Rows that had not reached the warehouse by the horizon are not in it.
         keep = rows["loaded"] < horizon
         raw[table] = {name: col[keep] for name, col in rows.items()}
+    return raw
 
-    records = []
+
+def _with_defects(
+    rng: np.random.Generator,
+    cfg: GenerationConfig,
+    raw: dict[str, dict[str, np.ndarray]],
+    signup: np.ndarray,
+    index: int,
+) -> tuple[dict[str, dict[str, np.ndarray]], pa.Table]:
+    """Every table with its bad rows added (--dirty-rate), and the record of them:
+    table_name, row_id, defect, expected_reject_reason."""
+    offset = index * CHUNK_CUSTOMERS
     phantom = cfg.customers + index * PHANTOM_BLOCK
-    for table in raw:
-        raw[table], record, phantom = inject(
-            rng, table, raw[table], cfg.dirty_rate, horizon, traits.signup, offset, phantom
+    dirty, records = {}, []
+    for table, rows in raw.items():
+        dirty[table], record, phantom = inject(
+            rng, table, rows, cfg.dirty_rate, cfg.horizon_days, signup, offset, phantom
         )
-        if table == "customers":
-            ids = customer_ids(raw[table]["customer"][record["row"]])
-        else:
-            local = raw[table]["id"][record["row"]]
-            ids = format_ids(ID_PREFIX[table], index * ID_BLOCK + local, EVENT_ID_DIGITS)
         defect = record["defect"].astype(str)
         records.append(
             pa.table(
                 {
                     "table_name": pa.array([table] * defect.size, type=pa.string()),
-                    "row_id": ids,
+                    "row_id": _row_ids(table, dirty[table], index, record["row"]),
                     "defect": pa.array(defect, type=pa.string()),
                     "expected_reject_reason": pa.array(
                         [REJECT_REASON[d] for d in defect], type=pa.string()
@@ -247,20 +267,22 @@ def build_chunk(cfg: GenerationConfig, index: int) -> Chunk:
                 }
             )
         )
+    return dirty, pa.concat_tables(records)
 
-    tables = {table: _to_arrow(table, rows, index, start_us) for table, rows in raw.items()}
-    truth = _truth_tables(cfg, traits, offset, start_us) if cfg.truth else {}
-    return Chunk(index, n, tables, pa.concat_tables(records), truth)
+
+def _row_ids(
+    table: str, rows: dict[str, np.ndarray], index: int, select: np.ndarray | slice = slice(None)
+) -> pa.Array:
+    """The string ids of a chunk's rows (all of them, or those at `select`)."""
+    if table == "customers":
+        return customer_ids(rows["customer"][select])
+    return format_ids(ID_PREFIX[table], index * ID_BLOCK + rows["id"][select], EVENT_ID_DIGITS)
 
 
 def _to_arrow(table: str, rows: dict[str, np.ndarray], index: int, start_us: int) -> pa.Table:
     """Chunk columns -> Arrow, in the raw contract's column order and types."""
-    if table == "customers":
-        row_id = customer_ids(rows["customer"])
-    else:
-        row_id = format_ids(ID_PREFIX[table], index * ID_BLOCK + rows["id"], EVENT_ID_DIGITS)
     data: dict[str, pa.Array] = {
-        ID_COLUMN[table]: row_id,
+        ID_COLUMN[table]: _row_ids(table, rows, index),
         EVENT_TIME_COLUMN[table]: _timestamps(rows["at"], start_us),
         LOADED_AT_COLUMN: _timestamps(rows["loaded"], start_us),
     }
