@@ -11,8 +11,9 @@ import duckdb
 import pytest
 
 from loader.cli import main
+from loader.load import REJECT_REASON_OF_TYPE, UNKNOWN_CATEGORY
 from tests.conftest import query
-from warehouse.contract import RAW_TABLES
+from warehouse.contract import RAW_TABLES, REJECT_REASONS
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop_export"
 MAPPING = EXAMPLE / "mapping.yml"
@@ -206,3 +207,9 @@ def test_bad_arguments_fail_in_one_line(tmp_path, capsys):
     assert "--loaded-at 'yesterday'" in capsys.readouterr().err
     code, _, err = run([str(tmp_path / "none.yml")], capsys)
     assert code == 1 and err.startswith("error: cannot read mapping")
+
+
+def test_the_reasons_the_loader_announces_are_reasons_staging_gives():
+    assert set(REJECT_REASON_OF_TYPE.values()) | {UNKNOWN_CATEGORY} <= set(REJECT_REASONS)
+    typed = {kind for columns in RAW_TABLES.values() for kind in columns.values()}
+    assert typed - {"VARCHAR"} <= set(REJECT_REASON_OF_TYPE), "a reason for every parsed type"

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
+from sklearn.dummy import DummyClassifier
 
 from modeling import demo_summary, score
+from modeling.errors import ModelingError
+from modeling.evaluation import CampaignEconomics
+from modeling.manifest import FeatureSpec, Manifest, TableSpec
 from modeling.train import parse_args, train
 from tests.dbt_runner import copy_warehouse
 
@@ -68,3 +77,69 @@ def test_scoring_without_a_champion_fails_in_one_line(modeling_db, mlflow_store,
     assert exited.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("error: no registered model ecommerce-churn with alias @champion")
+
+
+# Steps of scoring on hand-made inputs: no dbt build.
+
+SCORES_YAML = (
+    Path(__file__).parents[2] / "dbt_project" / "models" / "marts" / "_scoring__sources.yml"
+)
+SPEC = FeatureSpec("customer_id", "as_of", "churned", numeric=("revenue_180d",), categorical=())
+
+
+def declared_scores_table() -> TableSpec:
+    """The scores table as dbt_project/models/marts/_scoring__sources.yml declares it."""
+    (source,) = [
+        s for s in yaml.safe_load(SCORES_YAML.read_text())["sources"] if s["name"] == "scoring"
+    ]
+    (table,) = [t for t in source["tables"] if t["name"] == "churn_scores"]
+    return TableSpec(source["schema"], table["name"], tuple(c["name"] for c in table["columns"]))
+
+
+def test_the_scores_frame_has_exactly_the_declared_columns():
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(20)],
+            "as_of": pd.Timestamp("2026-01-01"),
+            "revenue_180d": np.linspace(0.0, 950.0, 20),
+        }
+    )
+    model = DummyClassifier(strategy="prior").fit(frame[["revenue_180d"]], [0, 1] * 10)
+    economics = CampaignEconomics()
+    scored = score.score_frame(
+        model, ["revenue_180d"], frame, economics, SPEC, "3", datetime(2026, 1, 2)
+    )
+    table = declared_scores_table()
+    scores = score.conform(score.add_risk_decile(scored), table)
+    assert tuple(scores.columns) == table.columns
+    assert (scores["model_version"] == "3").all() and (scores["churn_probability"] == 0.5).all()
+    assert (scores["recommended_action"] == "contact").sum() == (
+        scores["expected_value_of_contact"] > 0
+    ).sum()
+
+
+def test_risk_deciles_are_even_and_decile_1_is_the_riskiest():
+    scores = score.add_risk_decile(pd.DataFrame({"churn_probability": np.linspace(0, 1, 20)}))
+    assert scores["risk_decile"].value_counts().to_dict() == {d: 2 for d in range(1, 11)}
+    assert scores.loc[scores["churn_probability"].idxmax(), "risk_decile"] == 1
+
+
+def test_scores_that_do_not_match_the_declared_table_are_refused():
+    table = TableSpec("scoring", "churn_scores", ("customer_id", "as_of", "churn_probability"))
+    frame = pd.DataFrame({"as_of": [1], "customer_id": ["C1"], "churn_probability": [0.5]})
+    assert tuple(score.conform(frame, table).columns) == table.columns  # declared order
+    with pytest.raises(ModelingError, match="missing: churn_probability; undeclared: risk"):
+        score.conform(frame.rename(columns={"churn_probability": "risk"}), table)
+
+
+def test_the_scores_table_is_read_from_the_manifest_sources(tmp_path):
+    columns = {name: {"name": name, "data_type": "varchar"} for name in ("customer_id", "as_of")}
+    node = {"source_name": "scoring", "name": "churn_scores", "schema": "scoring"}
+    node |= {"identifier": "churn_scores", "columns": columns}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"nodes": {}, "sources": {"source.x.scoring.churn_scores": node}}))
+    table = Manifest(path).source_table("scoring", "churn_scores")
+    assert table == TableSpec("scoring", "churn_scores", ("customer_id", "as_of"))
+    assert table.relation == "scoring.churn_scores"
+    with pytest.raises(ModelingError, match="has no source scoring.other"):
+        Manifest(path).source_table("scoring", "other")

@@ -7,14 +7,28 @@ import json
 
 import duckdb
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from sklearn.dummy import DummyClassifier
 
-from modeling.manifest import Manifest
+from modeling.data import LABEL_WINDOW_END
+from modeling.errors import ModelingError
+from modeling.evaluation import CampaignEconomics
+from modeling.manifest import FeatureSpec, Manifest
 from modeling.registry import REGISTERED_MODEL
-from modeling.train import main, parse_args, train
+from modeling.train import (
+    RunSettings,
+    choose_best,
+    fit_and_evaluate,
+    main,
+    parse_args,
+    plan_lines,
+    prepare_training_data,
+    run_params,
+    train,
+)
 from tests.dbt_runner import copy_project, copy_warehouse, run_dbt
 
 FAST = ["--models", "logistic_regression"]
@@ -257,3 +271,88 @@ def test_unknown_model_name_is_a_usage_error(modeling_db, mlflow_store, tmp_path
     code, err = run_cli(train_args(db, manifest, tmp_path, "--models", "svm"), capsys)
     assert code == 2
     assert "invalid choice: 'svm'" in err and "\n" not in err
+
+
+# Steps of a training run on a hand-made snapshot frame: no dbt build, no MLflow.
+
+STEP_SPEC = FeatureSpec(
+    "customer_id",
+    "as_of",
+    "churned",
+    numeric=("days_since_last_order", "revenue_180d", "flat"),
+    categorical=("segment",),
+)
+
+
+def hand_made_snapshots(customers: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Twelve monthly snapshots where churn follows recency; `flat` never varies."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for month in range(1, 13):
+        days = rng.uniform(0, 200, customers)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": [f"C{i}" for i in range(customers)],
+                    "as_of": pd.Timestamp(2024, month, 1),
+                    "churned": (rng.random(customers) < days / 200).astype(int),
+                    "days_since_last_order": days,
+                    "revenue_180d": rng.gamma(2.0, 50.0, customers),
+                    "flat": 1.0,
+                    "segment": rng.choice(["value", "premium"], customers),
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame["segment"] = frame["segment"].astype("object")  # as read_snapshots gives it
+    frame[LABEL_WINDOW_END] = frame["as_of"] + pd.Timedelta(days=90)
+    return frame
+
+
+def test_training_data_drops_constant_features():
+    data = prepare_training_data(hand_made_snapshots(), STEP_SPEC, test_snapshots=1)
+    assert data.dropped == ("flat",)
+    assert data.features == ("days_since_last_order", "revenue_180d", "segment")
+    x, y = data.xy("test")
+    assert list(x.columns) == list(data.features) and set(y) == {0, 1}
+    frame = hand_made_snapshots()
+    frame[["days_since_last_order", "revenue_180d"]] = 0.0
+    frame["segment"] = "value"
+    with pytest.raises(ModelingError, match="every feature is constant"):
+        prepare_training_data(frame, STEP_SPEC, test_snapshots=1)
+
+
+def test_run_params_and_plan_describe_the_split(tmp_path):
+    data = prepare_training_data(hand_made_snapshots(), STEP_SPEC, test_snapshots=1)
+    settings = RunSettings.from_args(parse_args(["--db", str(tmp_path / "w.duckdb")]))
+    params = run_params(settings, data)
+    assert params["dropped_constant_features"] == "flat" and params["features"] == 3
+    assert params["train_as_of"] == "2024-01-01..2024-06-01" and params["test_rows"] == 60
+    assert params["models"] == "logistic_regression,random_forest,xgboost"
+    assert params["economics.offer_cost"] == 5.0
+    assert plan_lines(data, params) == [
+        "dropped features constant in training: flat",
+        "training on 360 rows (2024-01-01..2024-06-01), validating on 2024-09-01,"
+        " testing on 2024-12-01 (60 rows)",
+    ]
+
+
+def test_fit_and_evaluate_one_model():
+    data = prepare_training_data(hand_made_snapshots(), STEP_SPEC, test_snapshots=1)
+    result = fit_and_evaluate("logistic_regression", data, 42, CampaignEconomics())
+    assert result.proba.shape == (60,) and 0 < result.threshold < 1
+    assert {"test_pr_auc", "test_roc_auc", "test_profit_best_model", "fit_seconds"} <= set(
+        result.metrics
+    )
+    assert result.metrics["test_roc_auc"] > 0.6  # churn follows recency
+    assert set(result.importance["feature"]) == set(data.features)
+    assert len(result.curves["model"]) == 61
+
+
+def test_the_best_result_follows_the_metric_direction():
+    results = {
+        "a": {"metrics": {"test_pr_auc": 0.7, "test_log_loss": 0.5}},
+        "b": {"metrics": {"test_pr_auc": 0.8, "test_log_loss": 0.6}},
+    }
+    assert choose_best(results, "test_pr_auc") is results["b"]
+    assert choose_best(results, "test_log_loss") is results["a"]
