@@ -1,4 +1,4 @@
-"""Lineage a training run records (DESIGN.md, "Lineage"): which dbt build and which
+"""Lineage a training run records (docs/design.md, "Lineage"): which dbt build and which
 feature definitions produced its data, the code version, the generator config."""
 
 from __future__ import annotations
