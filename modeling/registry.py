@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -34,7 +35,7 @@ def version_uri(version: str) -> str:
     return f"models:/{REGISTERED_MODEL}/{version}"
 
 
-def load_version(version: str):
+def load_version(version: str) -> Any:
     """A registered version's fitted estimator (MlflowException when it cannot load)."""
     return mlflow.sklearn.load_model(version_uri(version))
 
@@ -57,7 +58,7 @@ def champion_version(client: MlflowClient) -> str | None:
         return None
 
 
-def load_registered(version: str | None):
+def load_registered(version: str | None) -> tuple[Any, str, list[str]]:
     """The registered model (`version`, or the champion when None), its version, and
     the input columns of its signature (what it was trained on, which may differ
     from today's manifest). A ModelingError when there is no such version."""

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -66,7 +67,7 @@ def scoring_date(
 
 
 def score_frame(
-    model,
+    model: Any,
     inputs: list[str],
     frame: pd.DataFrame,
     economics: CampaignEconomics,

@@ -98,7 +98,7 @@ ID_COLUMN: dict[str, str] = {t: spec["meta"]["id_column"] for t, spec in _TABLES
 EVENT_TIME_COLUMN: dict[str, str] = {
     t: spec["meta"]["event_time_column"] for t, spec in _TABLES.items()
 }
-# Every other source is optional (may be empty).
+# Tables a shop must export; every other source is optional (may be empty).
 REQUIRED_RAW_TABLES: tuple[str, ...] = tuple(t for t, s in _TABLES.items() if s["meta"]["required"])
 # Raw table -> category column -> the values staging accepts (anything else is
 # quarantined as unknown_category, after lower-casing).
