@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 15000  # keeps `make demo` under 2 minutes on 2 cores
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format clean
+.PHONY: help install catalog demo test lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -19,14 +19,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create or update .venv with the project and its dev tools
 
-demo: $(STAMP) ## generate a demo shop, build the feature store, train and score
+catalog: $(STAMP) ## write the YAML and docs the feature catalog shapes (macros/feature_catalog.sql)
+	$(BIN)/python -m featurestore
+
+demo: catalog ## generate a demo shop, build the feature store, train and score
 	$(BIN)/python -m seeds_gen --customers $(DEMO_CUSTOMERS) --dirty-rate 0.01 --truth --overwrite
 	$(BIN)/dbt build --quiet
 	$(BIN)/python -m modeling.train
 	$(BIN)/python -m modeling.score
 	$(BIN)/python -m modeling.demo_summary
 
-test: $(STAMP) ## the whole suite: pytest, ruff, sqlfluff
+test: catalog ## the whole suite: pytest, ruff, sqlfluff
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

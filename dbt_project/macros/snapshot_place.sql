@@ -2,7 +2,7 @@
   Place events on the snapshot axis, for aggregation per customer and place:
   - seen_index: the first snapshot that may use them, the calendar lookup of
     their known date;
-  - out_<w>_index, for each feature window w: the first snapshot whose w-day
+  - out_<w>_index, for each feature window w of the catalog: the first snapshot whose w-day
     window no longer covers them, the lookup of activity date + w days (null
     when that is on or after the last as_of).
   Every day before the calendar's first day has the same indices as that day,
@@ -11,7 +11,7 @@
 #}
 {% macro snapshot_place_columns() %}
     seen.next_snapshot_index as seen_index,
-    {% for days in feature_window_days() %}
+    {% for days in catalog_windows() %}
         out_{{ days }}.next_snapshot_index as out_{{ days }}_index,
     {% endfor %}
 {% endmacro %}
@@ -24,7 +24,7 @@
                 {{ known_date(events ~ '.' ~ event_time_column, events ~ '.loaded_at') }},
                 calendar_start.first_day
             ) = seen.calendar_day
-    {% for days in feature_window_days() %}
+    {% for days in catalog_windows() %}
         left join {{ calendar }} as out_{{ days }}
             on
                 greatest(

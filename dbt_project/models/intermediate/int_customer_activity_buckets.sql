@@ -2,22 +2,46 @@
   Valid events of every source aggregated per customer and place on the
   snapshot axis (macros snapshot_place_columns and snapshot_place_joins): the
   snapshot that first sees them and, for each feature window, the first
-  snapshot whose window no longer covers them. Every snapshot feature is
+  snapshot whose window no longer covers them. Every measure of the feature
+  catalog (macro feature_catalog) is one column here; every snapshot total is
   computed from this table (int_customer_totals_by_snapshot), never from raw
   events: lifetime totals are running sums of what each snapshot first sees,
   window totals are lifetime totals minus what has left the window.
 
-  Events with the same placement are interchangeable for every feature, so
+  Events with the same placement are interchangeable for every measure, so
   this is far fewer rows than events (or days: most customers do not come
-  back the same day), and no later model reads event times again except for
-  the order days of order_periods_180d.
+  back the same day).
 
   Each source is aggregated on its own, with only its own measures, and the
   results are stacked: one wide aggregation over all sources would hold every
-  measure's state for every group. Money is summed in integer cents (macro
-  exact_sum): exact sums do not depend on the order DuckDB's threads add rows
-  in, so a rebuild gives bit-identical features.
+  measure's state for every group. Sums are exact (macro exact_sum; money in
+  integer cents), so they do not depend on the order DuckDB's threads add rows
+  in and a rebuild gives bit-identical features.
+
+  The validated events are read where they are aggregated, not through import
+  CTEs: DuckDB materialises a CTE used more than once, with every column.
+
+  A count_distinct_days measure counts each (customer, day) once: its events
+  are first reduced to one row per day, known from its first-known event, and
+  those days are placed and counted like events, as event_source
+  <source>.<measure>.
 #}
+{{ catalog_check_generated_yaml() }}
+
+{% set catalog = feature_catalog() %}
+{#- Per source, its measures aggregated per event; the distinct-day counts
+    apart (macro catalog_daily_measures); every additive column, to fill in. -#}
+{% set per_event = {} %}
+{% set daily = catalog_daily_measures() %}
+{% set additive_columns = [] %}
+{% for name, measure in catalog_measures() if measure.aggregate != 'count_distinct_days' %}
+    {% do per_event.setdefault(measure.source, []).append((name, measure)) %}
+    {% if catalog_is_additive(measure) %}
+        {% do additive_columns.append(catalog_sum_column(name, measure)) %}
+    {% endif %}
+{% endfor %}
+{% for name, measure in daily %}{% do additive_columns.append(name) %}{% endfor %}
+{% set parts = [] %}
 
 with spine as (
     select * from {{ ref('int_snapshot_spine') }}
@@ -40,7 +64,7 @@ calendar as (
     cross join
         generate_series(
             cast(
-                {{ dbt.dateadd('day', -1 - feature_window_days() | max, 'bounds.first_as_of') }}
+                {{ dbt.dateadd('day', -1 - catalog_windows() | max, 'bounds.first_as_of') }}
                 as timestamp
             ),
             cast(bounds.last_as_of as timestamp),
@@ -49,148 +73,79 @@ calendar as (
     asof inner join spine as next_snapshot on cast(series.day as date) < next_snapshot.as_of
 ),
 
-orders as (
-    select * from {{ ref('int_orders_validated') }}
-),
+{% for source, measures in per_event.items() %}
+    {% set spec = catalog.event_sources[source] %}
+    {% do parts.append(source ~ '_buckets') %}
+    {#- (aggregate, column): a `latest` measure also needs the time of its latest event. -#}
+    {% set aggregates = [] %}
+    {% for name, measure in measures %}
+        {% set event_time = 'events.' ~ spec.event_time %}
+        {% do aggregates.append((
+            catalog_aggregate(name, measure, event_time), catalog_sum_column(name, measure)
+        )) %}
+        {% if measure.aggregate == 'latest' %}
+            {% do aggregates.append((
+                'max(' ~ event_time ~ ') filter (where ' ~ measure.get('where', 'true') ~ ')',
+                name ~ '_at'
+            )) %}
+        {% endif %}
+    {% endfor %}
 
-site_visits as (
-    select * from {{ ref('int_site_visits_validated') }}
-),
+    {{ source }}_buckets as (
+        select
+            events.customer_key,
+            '{{ source }}' as event_source,
+            {{ snapshot_place_columns() }}
+            {% for aggregate, column in aggregates %}
+                {{ aggregate }} as {{ column }}{% if not loop.last %},{% endif %}
+            {% endfor %}
+        from {{ ref(spec.model) }} as events
+        {{ snapshot_place_joins('events', spec.event_time, 'calendar') }}
+        where events.reject_reason is null
+        group by all
+    ),
+{% endfor %}
 
-loyalty_events as (
-    select * from {{ ref('int_loyalty_events_validated') }}
-),
+{% for name, measure in daily %}
+    {% set spec = catalog.event_sources[measure.source] %}
+    {% do parts.append(name ~ '_buckets') %}
+    {{ name }}_days as (
+        select
+            customer_key,
+            cast(cast({{ spec.event_time }} as date) as timestamp) as {{ spec.event_time }},
+            min(greatest({{ spec.event_time }}, loaded_at)) as loaded_at
+        from {{ ref(spec.model) }}
+        where reject_reason is null and ({{ measure.get('where', 'true') }})
+        group by all
+    ),
 
-reviews as (
-    select * from {{ ref('int_reviews_validated') }}
-),
-
-support_tickets as (
-    select * from {{ ref('int_support_tickets_validated') }}
-),
-
-order_buckets as (
-    select
-        events.customer_key,
-        'orders' as event_source,
-        {{ snapshot_place_columns() }}
-        count(*) as orders_placed,
-        {% for status in ['completed', 'cancelled', 'returned'] %}
-            count(*) filter (where events.order_status = '{{ status }}') as orders_{{ status }},
-        {% endfor %}
-        {{ exact_sum('events.order_value * 100') }} filter (
-            where events.order_status = 'completed'
-        ) as revenue_completed_cents,
-        {{ exact_sum('events.discount_amount * 100') }} filter (
-            where events.order_status = 'completed'
-        ) as discount_completed_cents,
-        {{ exact_sum('events.item_count') }} filter (
-            where events.order_status = 'completed'
-        ) as items_completed,
-        min(cast(events.ordered_at as date)) filter (
-            where events.order_status = 'completed'
-        ) as first_order_date,
-        max(cast(events.ordered_at as date)) filter (
-            where events.order_status = 'completed'
-        ) as last_order_date
-    from orders as events
-    {{ snapshot_place_joins('events', 'ordered_at', 'calendar') }}
-    where events.reject_reason is null
-    group by all
-),
-
-visit_buckets as (
-    select
-        events.customer_key,
-        'visits' as event_source,
-        {{ snapshot_place_columns() }}
-        count(*) as visits,
-        {{ exact_sum('events.page_views') }} as page_views,
-        {{ exact_sum('events.session_seconds') }} as session_seconds,
-        max(cast(events.visited_at as date)) as last_visit_date
-    from site_visits as events
-    {{ snapshot_place_joins('events', 'visited_at', 'calendar') }}
-    where events.reject_reason is null
-    group by all
-),
-
-loyalty_buckets as (
-    select
-        events.customer_key,
-        'loyalty' as event_source,
-        {{ snapshot_place_columns() }}
-        count(*) filter (where events.loyalty_event_type = 'enrolled') as loyalty_enrollments,
-        {% for event_type in ['earned', 'redeemed', 'expired'] %}
-            {{ exact_sum('events.points') }} filter (
-                where events.loyalty_event_type = '{{ event_type }}'
-            ) as points_{{ event_type }}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from loyalty_events as events
-    {{ snapshot_place_joins('events', 'occurred_at', 'calendar') }}
-    where events.reject_reason is null
-    group by all
-),
-
-review_buckets as (
-    select
-        events.customer_key,
-        'reviews' as event_source,
-        {{ snapshot_place_columns() }}
-        count(*) as reviews,
-        {{ exact_sum('events.rating') }} as rating_sum,
-        arg_max(events.rating, events.reviewed_at) as latest_rating,
-        max(events.reviewed_at) as latest_reviewed_at
-    from reviews as events
-    {{ snapshot_place_joins('events', 'reviewed_at', 'calendar') }}
-    where events.reject_reason is null
-    group by all
-),
-
-ticket_buckets as (
-    select
-        events.customer_key,
-        'tickets' as event_source,
-        {{ snapshot_place_columns() }}
-        count(*) as tickets
-    from support_tickets as events
-    {{ snapshot_place_joins('events', 'opened_at', 'calendar') }}
-    where events.reject_reason is null
-    group by all
-),
+    {{ name }}_buckets as (
+        select
+            events.customer_key,
+            '{{ measure.source }}.{{ name }}' as event_source,
+            {{ snapshot_place_columns() }}
+            count(*) as {{ name }}
+        from {{ name }}_days as events
+        {{ snapshot_place_joins('events', spec.event_time, 'calendar') }}
+        group by all
+    ),
+{% endfor %}
 
 stacked as (
-    select * from order_buckets
-    union all by name
-    select * from visit_buckets
-    union all by name
-    select * from loyalty_buckets
-    union all by name
-    select * from review_buckets
-    union all by name
-    select * from ticket_buckets
+    {% for part in parts %}
+        select * from {{ part }}
+        {% if not loop.last %}union all by name{% endif %}
+    {% endfor %}
 ),
 
 final as (
     -- Each source leaves the other sources' measures null: make them 0.
     select
         * replace (
-            cast(coalesce(orders_placed, 0) as bigint) as orders_placed,
-            cast(coalesce(orders_completed, 0) as bigint) as orders_completed,
-            cast(coalesce(orders_cancelled, 0) as bigint) as orders_cancelled,
-            cast(coalesce(orders_returned, 0) as bigint) as orders_returned,
-            cast(coalesce(revenue_completed_cents, 0) as bigint) as revenue_completed_cents,
-            cast(coalesce(discount_completed_cents, 0) as bigint) as discount_completed_cents,
-            cast(coalesce(items_completed, 0) as bigint) as items_completed,
-            cast(coalesce(visits, 0) as bigint) as visits,
-            cast(coalesce(page_views, 0) as bigint) as page_views,
-            cast(coalesce(session_seconds, 0) as bigint) as session_seconds,
-            cast(coalesce(loyalty_enrollments, 0) as bigint) as loyalty_enrollments,
-            cast(coalesce(points_earned, 0) as bigint) as points_earned,
-            cast(coalesce(points_redeemed, 0) as bigint) as points_redeemed,
-            cast(coalesce(points_expired, 0) as bigint) as points_expired,
-            cast(coalesce(reviews, 0) as bigint) as reviews,
-            cast(coalesce(rating_sum, 0) as bigint) as rating_sum,
-            cast(coalesce(tickets, 0) as bigint) as tickets
+            {% for column in additive_columns %}
+                cast(coalesce({{ column }}, 0) as bigint) as {{ column }}
+                {%- if not loop.last %},{% endif %}
+            {% endfor %}
         )
     from stacked
 )

@@ -3,10 +3,15 @@
   events that happened and were loaded before as_of) and the churn label (no
   completed order in [as_of, as_of + churn_window_days); null when that window
   passes the data horizon). The training and scoring source of the models.
+
+  Its columns are the feature catalog's (macro feature_catalog), in its order:
+  measure totals are copied from int_customer_totals_by_snapshot, every other
+  column is written out below (derived features in `features`).
 #}
 
 {#- The vars that shape these rows, rendered into the manifest's meta so that the
-    modeling layer's dbt.features_sha256 changes whenever one of them does. -#}
+    modeling layer's dbt.features_sha256 changes whenever one of them does (the
+    catalog is a macro, and macros are hashed with the SQL). -#}
 {{ config(meta={'shaping_vars': {
     'snapshot_start': var('snapshot_start'),
     'snapshot_end': var('snapshot_end'),
@@ -19,7 +24,9 @@
     'max_session_seconds': var('max_session_seconds'),
     'max_page_views': var('max_page_views'),
     'max_loyalty_points': var('max_loyalty_points'),
+    'accepted_values': var('accepted_values'),
 }}) }}
+{{ catalog_check_generated_yaml() }}
 
 with spine as (
     select * from {{ ref('int_snapshot_spine') }}
@@ -27,6 +34,10 @@ with spine as (
 
 totals as (
     select * from {{ ref('int_customer_totals_by_snapshot') }}
+),
+
+order_periods as (
+    select * from {{ ref('int_customer_order_periods') }}
 ),
 
 customers as (
@@ -63,6 +74,8 @@ next_orders as (
             and active.as_of <= completed_orders.ordered_at
 ),
 
+-- Every column that is not a measure total of the catalog is written out here,
+-- with its entry (description, type, tests) in the catalog.
 features as (
     select
         customers.customer_id,
@@ -70,18 +83,12 @@ features as (
         customers.segment,
         customers.acquisition_channel,
         customers.country,
+        -- Derived features: ratios, recency, rhythm and trends of the totals.
         {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
             as days_since_last_order,
         {{ dbt.datediff('active.first_order_date', 'active.as_of', 'day') }}
             as days_since_first_order,
         {{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as tenure_days,
-        active.orders_lifetime,
-        active.orders_30d,
-        active.orders_90d,
-        active.orders_180d,
-        active.revenue_lifetime,
-        active.revenue_90d,
-        active.revenue_180d,
         cast(active.revenue_lifetime as double) / active.orders_lifetime as avg_order_value,
         cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
         case
@@ -97,7 +104,7 @@ features as (
                     {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
                     / (active.orders_lifetime - 1.0)
         end as avg_days_between_orders,
-        active.order_periods_180d,
+        cast(coalesce(order_periods.order_periods_180d, 0) as bigint) as order_periods_180d,
         case
             when active.orders_lifetime > 1
                 then
@@ -117,8 +124,6 @@ features as (
             as cancellation_rate,
         cast(active.orders_returned_lifetime as double) / active.orders_placed_lifetime
             as return_rate,
-        active.visits_30d,
-        active.visits_90d,
         (active.visits_30d + 0.5)
         / ((active.visits_90d - active.visits_30d) / 2.0 + 0.5)
             as visit_trend_ratio,
@@ -141,16 +146,11 @@ features as (
             - active.points_expired_lifetime,
             0
         ) as loyalty_points_balance,
-        active.points_earned_90d,
-        active.points_redeemed_90d,
-        active.reviews_lifetime,
         case
             when active.reviews_lifetime > 0
                 then cast(active.rating_sum_lifetime as double) / active.reviews_lifetime
         end as avg_rating,
-        active.last_rating,
-        active.tickets_90d,
-        active.tickets_lifetime,
+        -- The label and its window.
         case
             when spine.is_label_complete
                 then cast(
@@ -159,7 +159,11 @@ features as (
                 )
         end as churned,
         spine.label_window_end,
-        '{{ invocation_id }}' as dbt_invocation_id
+        '{{ invocation_id }}' as dbt_invocation_id,
+        -- The catalog's measure totals, as computed.
+        {% for column in catalog_total_columns() %}
+            active.{{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from active
     inner join spine on active.snapshot_index = spine.snapshot_index
     inner join customers on active.customer_key = customers.customer_key
@@ -167,10 +171,18 @@ features as (
         on
             active.customer_key = next_orders.customer_key
             and active.snapshot_index = next_orders.snapshot_index
+    left join order_periods
+        on
+            active.customer_key = order_periods.customer_key
+            and active.snapshot_index = order_periods.snapshot_index
 ),
 
 final as (
-    select * from features
+    select
+        {% for column in feature_catalog().columns %}
+            {{ column.name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from features
 )
 
 select * from final
