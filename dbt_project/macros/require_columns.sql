@@ -1,17 +1,20 @@
 {#
   Fail the build with a message naming the table and the missing columns when a
-  raw table lacks a column the staging model needs (e.g. a shop's export was
-  mapped wrongly). Runs when the model executes, before any SQL touches the table.
-  Skipped in dbt unit tests, where the source is a fixture CTE, not a table.
+  raw table lacks a column of the raw contract (the source's columns in
+  _shop__sources.yml), e.g. because a shop's export was mapped wrongly. Runs
+  when the model executes, before any SQL touches the table. Skipped in dbt
+  unit tests, where the source is a fixture CTE, not a table.
 #}
-{% macro require_columns(relation, required_columns) %}
+{% macro require_contract_columns(table) %}
+    {% set relation = source('shop', table) %}
     {% if execute and not relation.identifier.startswith('__dbt__cte__') %}
+        {% set contract = graph.sources['source.' ~ project_name ~ '.shop.' ~ table].columns.keys() | list %}
         {% set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
         {% if present | length == 0 %}
             {{ exceptions.raise_compiler_error("raw table " ~ relation.schema ~ "." ~ relation.identifier ~ " does not exist or has no columns; load it (or create it empty) first") }}
         {% endif %}
         {% set missing = [] %}
-        {% for column in required_columns %}
+        {% for column in contract %}
             {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
         {% endfor %}
         {% if missing %}
@@ -19,3 +22,10 @@
         {% endif %}
     {% endif %}
 {% endmacro %}
+
+{# The accepted values of a raw category column (var accepted_values), as a SQL list. #}
+{% macro accepted_values_sql(table, column) -%}
+    ({% for value in var('accepted_values')[table][column] -%}
+        '{{ value }}'{% if not loop.last %}, {% endif %}
+    {%- endfor %})
+{%- endmacro %}

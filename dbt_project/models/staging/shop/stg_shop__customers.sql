@@ -1,4 +1,4 @@
-{{ require_columns(source('shop', 'customers'), ['customer_id', 'signup_at', 'segment', 'acquisition_channel', 'country', '_loaded_at']) }}
+{{ require_contract_columns('customers') }}
 
 with source as (
     select * from {{ source('shop', 'customers') }}

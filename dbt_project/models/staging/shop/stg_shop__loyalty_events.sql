@@ -1,4 +1,4 @@
-{{ require_columns(source('shop', 'loyalty_events'), ['loyalty_event_id', 'customer_id', 'occurred_at', 'event_type', 'points', '_loaded_at']) }}
+{{ require_contract_columns('loyalty_events') }}
 
 with source as (
     select * from {{ source('shop', 'loyalty_events') }}
@@ -29,7 +29,8 @@ final as (
             when occurred_at > loaded_at then 'future_timestamp'
             when
                 loyalty_event_type is null
-                or loyalty_event_type not in ('enrolled', 'earned', 'redeemed', 'expired')
+                or loyalty_event_type
+                not in {{ accepted_values_sql('loyalty_events', 'event_type') }}
                 then 'unknown_category'
             when points is null then 'missing_value'
             when points < 0 then 'negative_value'

@@ -1,4 +1,4 @@
-{{ require_columns(source('shop', 'orders'), ['order_id', 'customer_id', 'ordered_at', 'status', 'order_value', 'discount_amount', 'item_count', '_loaded_at']) }}
+{{ require_contract_columns('orders') }}
 
 with source as (
     select * from {{ source('shop', 'orders') }}
@@ -31,7 +31,7 @@ final as (
             when ordered_at > loaded_at then 'future_timestamp'
             when
                 order_status is null
-                or order_status not in ('completed', 'cancelled', 'returned')
+                or order_status not in {{ accepted_values_sql('orders', 'status') }}
                 then 'unknown_category'
             when
                 order_value is null or discount_amount is null or item_count is null

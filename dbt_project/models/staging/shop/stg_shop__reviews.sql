@@ -1,4 +1,4 @@
-{{ require_columns(source('shop', 'reviews'), ['review_id', 'customer_id', 'order_id', 'reviewed_at', 'rating', '_loaded_at']) }}
+{{ require_contract_columns('reviews') }}
 
 with source as (
     select * from {{ source('shop', 'reviews') }}

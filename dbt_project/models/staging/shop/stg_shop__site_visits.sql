@@ -1,4 +1,4 @@
-{{ require_columns(source('shop', 'site_visits'), ['visit_id', 'customer_id', 'visited_at', 'page_views', 'session_seconds', 'device', '_loaded_at']) }}
+{{ require_contract_columns('site_visits') }}
 
 with source as (
     select * from {{ source('shop', 'site_visits') }}
@@ -29,7 +29,7 @@ final as (
             when visited_at is null or loaded_at is null then 'missing_timestamp'
             when visited_at > loaded_at then 'future_timestamp'
             when
-                device is null or device not in ('mobile', 'desktop', 'tablet', 'app')
+                device is null or device not in {{ accepted_values_sql('site_visits', 'device') }}
                 then 'unknown_category'
             when page_views is null or session_seconds is null then 'missing_value'
             when page_views < 0 or session_seconds < 0 then 'negative_value'

@@ -1,4 +1,4 @@
-{{ require_columns(source('shop', 'support_tickets'), ['ticket_id', 'customer_id', 'opened_at', 'category', '_loaded_at']) }}
+{{ require_contract_columns('support_tickets') }}
 
 with source as (
     select * from {{ source('shop', 'support_tickets') }}
@@ -28,9 +28,7 @@ final as (
             when opened_at > loaded_at then 'future_timestamp'
             when
                 ticket_category is null
-                or ticket_category not in (
-                    'delivery', 'product_quality', 'payment', 'account', 'return_refund'
-                )
+                or ticket_category not in {{ accepted_values_sql('support_tickets', 'category') }}
                 then 'unknown_category'
         end as row_reject_reason
     from deduplicated
