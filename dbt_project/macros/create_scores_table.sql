@@ -1,20 +1,18 @@
 {#
-  The table `python -m modeling.score` writes (declared as source scoring.churn_scores).
-  Created empty, if missing, at the start of every dbt run so that the models on top
-  of it build before any model has scored; its columns are defined only here.
+  The table `python -m modeling.score` writes (source scoring.churn_scores),
+  created empty, if missing, at the start of every dbt run so that the models on
+  top of it build before any model has scored. Its columns and types are the
+  source's in _scoring__sources.yml: the one definition, which modeling.score
+  also reads (from the manifest).
 #}
 {% macro create_scores_table() %}
-    create schema if not exists scoring;
-    create table if not exists scoring.churn_scores (
-        customer_id varchar not null,
-        as_of date not null,
-        churn_probability double not null,
-        risk_decile integer not null,
-        customer_value double not null,
-        expected_value_of_contact double not null,
-        recommended_action varchar not null,
-        model_name varchar not null,
-        model_version varchar not null,
-        scored_at timestamp not null
-    );
+    {% if execute %}
+        {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
+        create schema if not exists {{ scores.schema }};
+        create table if not exists {{ scores.schema }}.{{ scores.identifier }} (
+            {% for column in scores.columns.values() %}
+                {{ column.name }} {{ column.data_type }} not null{% if not loop.last %},{% endif %}
+            {% endfor %}
+        );
+    {% endif %}
 {% endmacro %}
