@@ -212,7 +212,9 @@ def read_catalog(path: Path = CATALOG_MACRO) -> Catalog:
         return Catalog.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        raise CatalogError(f"{path}: {_location(raw, first['loc'])}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        where = _location(raw, first["loc"])
+        raise CatalogError(f"{path}: {where + ': ' if where else ''}{message}") from None
 
 
 def _location(raw: object, loc: tuple) -> str:
@@ -221,4 +223,4 @@ def _location(raw: object, loc: tuple) -> str:
     if len(loc) > 1 and loc[0] == "columns" and isinstance(loc[1], int):
         with contextlib.suppress(KeyError, IndexError, TypeError):
             parts[1] = str(raw["columns"][loc[1]]["name"])
-    return ".".join(parts) or "catalog"
+    return ".".join(parts)
