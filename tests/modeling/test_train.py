@@ -185,10 +185,9 @@ def test_features_hash_is_stable_across_rebuilds_and_changes_with_the_sql(modeli
 
     project = copy_project(tmp_path / "project")
     sql = project / "dbt_project/models/intermediate/int_customer_activity_buckets.sql"
-    text = sql.read_text()
-    changed = text.replace("count(*) as tickets", "count(1) as tickets")
-    assert changed != text
-    sql.write_text(changed)
+    # Any edit of an upstream model's SQL changes its checksum, hence the hash; an
+    # appended comment keeps this test independent of how the model is written.
+    sql.write_text(sql.read_text() + "\n-- edited: the features hash must change\n")
     run_dbt(["parse"], db, tmp_path / "edited_target", project=project)
     edited = Manifest(tmp_path / "edited_target" / "manifest.json")
     assert edited.features_sha256() != original.features_sha256()
