@@ -7,11 +7,9 @@ import json
 import duckdb
 import pytest
 
-from seeds_gen.warehouse import RAW_TABLES
 from tests.conftest import query
 from tests.dbt_runner import copy_warehouse, run_dbt
-
-ID_COLUMN = {table: next(iter(columns)) for table, columns in RAW_TABLES.items()}
+from warehouse.contract import RAW_TABLES
 
 
 def test_quarantine_holds_exactly_the_injected_bad_rows(built_db):
