@@ -229,8 +229,8 @@ def _break(db, tmp_path, sql: str):
         ("update marts.customer_snapshots set churned = null", "has no labeled rows"),
         ("update marts.customer_snapshots set churned = 0", "single class"),
         (
-            "alter table marts.customer_snapshots drop column visits_30d",
-            "lacks column(s) the manifest declares: visits_30d",
+            "alter table marts.customer_snapshots drop column {feature}",
+            "lacks column(s) the manifest declares: {feature}",
         ),
         (
             "delete from marts.customer_snapshots where as_of < date '2025-09-01'",
@@ -255,6 +255,9 @@ def test_bad_inputs_fail_in_one_line_and_leave_the_registry_alone(
     modeling_db, mlflow_store, tmp_path, capsys, sql, message
 ):
     db, manifest = modeling_db
+    # Any feature the manifest declares (the catalog decides which exist).
+    feature = Manifest(manifest).feature_spec().numeric[-1]
+    sql, message = sql.format(feature=feature), message.format(feature=feature)
     broken = _break(db, tmp_path, sql)
     code, err = run_cli(train_args(broken, manifest, tmp_path, *FAST), capsys)
     assert code == 1
