@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (sqlfluff cannot lay out Jinja that renders nothing outside dbt: execute is false there)
 {#
   The table `python -m modeling.score` writes (source scoring.churn_scores),
   created empty, if missing, at the start of every dbt run so that the models on
@@ -8,11 +10,13 @@
 {% macro create_scores_table() %}
     {% if execute %}
         {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
+        {% set columns = [] %}
+        {% for column in scores.columns.values() %}
+            {% do columns.append(column.name ~ ' ' ~ column.data_type) %}
+        {% endfor %}
         create schema if not exists {{ scores.schema }};
         create table if not exists {{ scores.schema }}.{{ scores.identifier }} (
-            {% for column in scores.columns.values() %}
-                {{ column.name }} {{ column.data_type }} not null{% if not loop.last %},{% endif %}
-            {% endfor %}
+            {{ columns | join(' not null, ') }} not null
         );
     {% endif %}
 {% endmacro %}

@@ -127,8 +127,9 @@ def test_the_documented_diffs_add_features_to_mart_manifest_and_model(
     built_db, tmp_path, mlflow_store
 ):
     """What docs/feature_store.md promises: the catalog entries (and the unit-test
-    expectation) are all it takes; make catalog writes the rest, dbt build (with its
-    unit tests) passes, and the next model trains on the new columns."""
+    expectation) are all it takes to add a feature, deleting its entry to remove one;
+    make catalog writes the rest, dbt build (with its unit tests) passes, and the next
+    model trains on the new columns and not on the removed one."""
     db, _ = built_db
     project = copy_project(tmp_path / "project")
     (project / "docs").mkdir()
@@ -136,6 +137,15 @@ def test_the_documented_diffs_add_features_to_mart_manifest_and_model(
     subprocess.run(
         ["git", "apply", "-"], input=documented_diffs(), text=True, cwd=project, check=True
     )
+    # Removing a feature is deleting its entry.
+    removed = "points_redeemed_90d"
+    catalog = project / CATALOG_MACRO.relative_to(REPO)
+    entry = (
+        f"  - name: {removed}\n    measure: points_redeemed\n    window: 90\n"
+        "    description: Loyalty points redeemed in the 90 days before as_of.\n"
+    )
+    assert entry in catalog.read_text()
+    catalog.write_text(catalog.read_text().replace(entry, ""))
     for path, text in outputs(project).items():
         path.write_text(text)
     work = copy_warehouse(db, tmp_path / "warehouse.duckdb")
@@ -144,6 +154,7 @@ def test_the_documented_diffs_add_features_to_mart_manifest_and_model(
     new = ("orders_60d", "purchase_days_180d")
     manifest = Manifest(tmp_path / "target" / "manifest.json")
     assert set(new) <= set(manifest.feature_spec().numeric)
+    assert removed not in manifest.model()["columns"]
     meta = manifest.model()["columns"]["orders_60d"]["meta"]
     assert meta == {"role": "feature", "kind": "numeric", "measure": "orders", "window": 60}
     with duckdb.connect(str(work), read_only=True) as con:
@@ -189,3 +200,4 @@ def test_the_documented_diffs_add_features_to_mart_manifest_and_model(
     version = result["decision"].version
     inputs = mlflow.models.get_model_info(f"models:/{REGISTERED_MODEL}/{version}").signature
     assert set(new) <= set(inputs.inputs.input_names())
+    assert removed not in inputs.inputs.input_names()
