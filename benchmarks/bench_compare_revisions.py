@@ -64,7 +64,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        raw = work / "raw.duckdb"
+        raw = work / "landed.duckdb"  # not raw.duckdb: a catalog named like a schema is ambiguous
         generate = [sys.executable, "-m", "seeds_gen", "--customers", str(args.customers)]
         run_measured([*generate, "--db", str(raw), "--dirty-rate", "0.01", "--quiet"])
         projects = {"base": checkout(args.base, work / "base")}

@@ -1,8 +1,10 @@
 {#
-  Lookups over the feature catalog (macro feature_catalog) for the models it
-  generates. featurestore.catalog validates the catalog fully (make catalog,
-  make test); these raise a compiler error naming the entry when a lookup
-  cannot be answered, so a typo never becomes wrong SQL.
+  Lookups over the feature catalog for the models it shapes. Each model parses
+  the catalog once (`{% set catalog = feature_catalog() %}`) and passes it in:
+  parsing it in every lookup cost about a second of compile time per model.
+  featurestore.catalog validates the catalog fully (make catalog, make test);
+  these raise a compiler error naming the entry when a lookup cannot be
+  answered, so a typo never becomes wrong SQL.
 #}
 
 {% macro catalog_fail(message) %}
@@ -15,10 +17,9 @@
     {{ return(spec.aggregate in ['count', 'sum', 'count_distinct_days']) }}
 {% endmacro %}
 
-{# The measures of one event source, as (name, spec) pairs in catalog order;
-   `additive` filters on catalog_is_additive when given. #}
-{% macro catalog_measures(source=none, additive=none) %}
-    {% set catalog = feature_catalog() %}
+{# The measures, as (name, spec) pairs in catalog order; `additive` filters on
+   catalog_is_additive when given. #}
+{% macro catalog_measures(catalog, additive=none) %}
     {% set found = [] %}
     {% for name, spec in catalog.measures.items() %}
         {% if spec.source not in catalog.event_sources %}
@@ -27,29 +28,16 @@
         {% if spec.aggregate not in ['count', 'sum', 'count_distinct_days', 'min', 'max', 'latest'] %}
             {{ catalog_fail('measure ' ~ name ~ ': unknown aggregate ' ~ spec.aggregate) }}
         {% endif %}
-        {% if (source is none or spec.source == source)
-            and (additive is none or catalog_is_additive(spec) == additive) %}
+        {% if additive is none or catalog_is_additive(spec) == additive %}
             {% do found.append((name, spec)) %}
         {% endif %}
     {% endfor %}
     {{ return(found) }}
 {% endmacro %}
 
-{# The count_distinct_days measures, as (name, spec) pairs: the activity
-   buckets reduce their events to days first. A macro of its own so that unit
-   tests of the other measures can pin it (overrides: macros). #}
-{% macro catalog_daily_measures() %}
-    {% set found = [] %}
-    {% for name, spec in catalog_measures() if spec.aggregate == 'count_distinct_days' %}
-        {% do found.append((name, spec)) %}
-    {% endfor %}
-    {{ return(found) }}
-{% endmacro %}
-
 {# The windows (days) of one additive measure's totals: those the mart columns
    ask for and the measure's own `windows`, ascending. #}
-{% macro catalog_windows_of(name) %}
-    {% set catalog = feature_catalog() %}
+{% macro catalog_windows_of(catalog, name) %}
     {% set windows = [] %}
     {% for days in catalog.measures[name].get('windows', []) %}
         {% do windows.append(days) %}
@@ -64,10 +52,10 @@
 
 {# Every feature window of the catalog (days), ascending: the placements the
    activity buckets carry. #}
-{% macro catalog_windows() %}
+{% macro catalog_windows(catalog) %}
     {% set windows = [] %}
-    {% for name, spec in catalog_measures(additive=true) %}
-        {% for days in catalog_windows_of(name) %}
+    {% for name, spec in catalog_measures(catalog, additive=true) %}
+        {% for days in catalog_windows_of(catalog, name) %}
             {% do windows.append(days) %}
         {% endfor %}
     {% endfor %}
@@ -76,8 +64,8 @@
 
 {# The name of a measure's total: <measure>_lifetime, <measure>_<w>d, or the
    measure's own name for a running extreme (min, max, latest). #}
-{% macro catalog_total_name(name, window='lifetime') %}
-    {% set spec = feature_catalog().measures.get(name) %}
+{% macro catalog_total_name(catalog, name, window='lifetime') %}
+    {% set spec = catalog.measures.get(name) %}
     {% if spec is none %}
         {{ catalog_fail('no measure named ' ~ name) }}
     {% elif not catalog_is_additive(spec) %}
@@ -90,10 +78,10 @@
 {% endmacro %}
 
 {# The mart columns copied from the totals model (those with a measure). #}
-{% macro catalog_total_columns() %}
+{% macro catalog_total_columns(catalog) %}
     {% set found = [] %}
-    {% for column in feature_catalog().columns if column.get('measure') %}
-        {% set total = catalog_total_name(column.measure, column.get('window', 'lifetime')) %}
+    {% for column in catalog.columns if column.get('measure') %}
+        {% set total = catalog_total_name(catalog, column.measure, column.get('window', 'lifetime')) %}
         {% if total != column.name %}
             {{ catalog_fail('column ' ~ column.name ~ ' must be named ' ~ total
                 ~ ' (measure ' ~ column.measure ~ ', window ' ~ column.get('window', 'lifetime') ~ ')') }}
@@ -127,28 +115,6 @@
     {%- endif -%}
     {{ aggregate }}{% if spec.get('where') %} filter (where {{ spec.where }}){% endif %}
 {%- endmacro %}
-
-{# A catalog column with its defaults filled in: role feature, kind numeric for
-   features, and for a measure total its window (lifetime when not given) and
-   contract type (counts and integer sums bigint, money double, extremes the
-   measure's `type`). #}
-{% macro catalog_column(column) %}
-    {% set filled = dict(column) %}
-    {% do filled.setdefault('role', 'feature') %}
-    {% if filled.role in ['feature', 'label'] %}{% do filled.setdefault('kind', 'numeric') %}{% endif %}
-    {% if column.get('measure') %}
-        {% set spec = feature_catalog().measures.get(column.measure) %}
-        {% if spec is none %}
-            {{ catalog_fail('column ' ~ column.name ~ ': no measure named ' ~ column.measure) }}
-        {% elif not catalog_is_additive(spec) %}
-            {% do filled.setdefault('type', spec.get('type')) %}
-        {% else %}
-            {% do filled.setdefault('type', 'double' if spec.get('unit') == 'money' else 'bigint') %}
-            {% do filled.setdefault('window', 'lifetime') %}
-        {% endif %}
-    {% endif %}
-    {{ return(filled) }}
-{% endmacro %}
 
 {#
   The YAML of the models the catalog shapes is written from it (make catalog)

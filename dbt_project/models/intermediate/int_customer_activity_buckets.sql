@@ -29,18 +29,19 @@
 {{ catalog_check_generated_yaml() }}
 
 {% set catalog = feature_catalog() %}
+{% set windows = catalog_windows(catalog) %}
 {#- Per source, its measures aggregated per event; the distinct-day counts
-    apart (macro catalog_daily_measures); every additive column, to fill in. -#}
+    apart; every additive column, to fill in. -#}
 {% set per_event = {} %}
-{% set daily = catalog_daily_measures() %}
+{% set daily = [] %}
 {% set additive_columns = [] %}
-{% for name, measure in catalog_measures() if measure.aggregate != 'count_distinct_days' %}
-    {% do per_event.setdefault(measure.source, []).append((name, measure)) %}
+{% for name, measure in catalog_measures(catalog) %}
+    {% set distinct_days = measure.aggregate == 'count_distinct_days' %}
+    {% do (daily if distinct_days else per_event.setdefault(measure.source, [])).append((name, measure)) %}
     {% if catalog_is_additive(measure) %}
         {% do additive_columns.append(catalog_sum_column(name, measure)) %}
     {% endif %}
 {% endfor %}
-{% for name, measure in daily %}{% do additive_columns.append(name) %}{% endfor %}
 {% set parts = [] %}
 
 with spine as (
@@ -64,7 +65,7 @@ calendar as (
     cross join
         generate_series(
             cast(
-                {{ dbt.dateadd('day', -1 - catalog_windows() | max, 'bounds.first_as_of') }}
+                {{ dbt.dateadd('day', -1 - windows | max, 'bounds.first_as_of') }}
                 as timestamp
             ),
             cast(bounds.last_as_of as timestamp),
@@ -95,12 +96,12 @@ calendar as (
         select
             events.customer_key,
             '{{ source }}' as event_source,
-            {{ snapshot_place_columns() }}
+            {{ snapshot_place_columns(windows) }}
             {% for aggregate, column in aggregates %}
                 {{ aggregate }} as {{ column }}{% if not loop.last %},{% endif %}
             {% endfor %}
         from {{ ref(spec.model) }} as events
-        {{ snapshot_place_joins('events', spec.event_time, 'calendar') }}
+        {{ snapshot_place_joins('events', spec.event_time, 'calendar', windows) }}
         where events.reject_reason is null
         group by all
     ),
@@ -123,10 +124,10 @@ calendar as (
         select
             events.customer_key,
             '{{ measure.source }}.{{ name }}' as event_source,
-            {{ snapshot_place_columns() }}
+            {{ snapshot_place_columns(windows) }}
             count(*) as {{ name }}
         from {{ name }}_days as events
-        {{ snapshot_place_joins('events', spec.event_time, 'calendar') }}
+        {{ snapshot_place_joins('events', spec.event_time, 'calendar', windows) }}
         group by all
     ),
 {% endfor %}

@@ -20,14 +20,15 @@
 #}
 {{ catalog_check_generated_yaml() }}
 
+{% set catalog = feature_catalog() %}
 {% set additive = [] %}
-{% set extremes = catalog_measures(additive=false) %}
+{% set extremes = catalog_measures(catalog, additive=false) %}
 {% set window_measures = {} %}
 {% set left_columns = [] %}
-{% for name, spec in catalog_measures(additive=true) %}
+{% for name, spec in catalog_measures(catalog, additive=true) %}
     {% set column = catalog_sum_column(name, spec) %}
     {% do additive.append((name, column)) %}
-    {% for days in catalog_windows_of(name) %}
+    {% for days in catalog_windows_of(catalog, name) %}
         {% do window_measures.setdefault(days, []).append(column) %}
         {% do left_columns.append(column ~ '_left_' ~ days ~ 'd') %}
     {% endfor %}
@@ -154,10 +155,10 @@ final as (
         snapshot_index,
         as_of,
         {% for name, column in additive %}
-            {{ from_exact_sum(column, column) }} as {{ catalog_total_name(name) }},
-            {% for days in catalog_windows_of(name) %}
+            {{ from_exact_sum(column, column) }} as {{ catalog_total_name(catalog, name) }},
+            {% for days in catalog_windows_of(catalog, name) %}
                 {{ from_exact_sum(column ~ ' - ' ~ column ~ '_left_' ~ days ~ 'd', column) }}
-                    as {{ catalog_total_name(name, days) }},
+                    as {{ catalog_total_name(catalog, name, days) }},
             {% endfor %}
         {% endfor %}
         {% for name, spec in extremes %}

@@ -27,6 +27,7 @@
     'accepted_values': var('accepted_values'),
 }}) }}
 {{ catalog_check_generated_yaml() }}
+{% set catalog = feature_catalog() %}
 
 with spine as (
     select * from {{ ref('int_snapshot_spine') }}
@@ -161,7 +162,7 @@ features as (
         spine.label_window_end,
         '{{ invocation_id }}' as dbt_invocation_id,
         -- The catalog's measure totals, as computed.
-        {% for column in catalog_total_columns() %}
+        {% for column in catalog_total_columns(catalog) %}
             active.{{ column }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from active
@@ -179,7 +180,7 @@ features as (
 
 final as (
     select
-        {% for column in feature_catalog().columns %}
+        {% for column in catalog.columns %}
             {{ column.name }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from features
