@@ -1,0 +1,36 @@
+"""How ids are normalised, as one SQL expression for DuckDB.
+
+A shop's exports write the same customer id in several ways: with zero-width
+or control characters, non-breaking or ideographic spaces, full-width digits
+and letters, or an accent as a combining mark. Each variant would become a
+separate customer. The loader writes ids through this expression and staging
+applies the same one (dbt macro `normalize_id`, kept equal to this by
+tests/warehouse/test_ids.py), so an id means one thing on both sides:
+
+1. full-width ASCII forms (U+FF01-U+FF5E) become ASCII and the ideographic
+   space (U+3000) a space: the compatibility mappings of NFKC that ids carry;
+2. Unicode NFC (composed accents), which DuckDB provides (it has no NFKC);
+3. control, zero-width and other format characters are removed (tabs and
+   line breaks too, inside the id);
+4. every other Unicode space becomes a plain space, and spaces are trimmed;
+5. an id that is then empty is NULL (quarantined as missing).
+"""
+
+from __future__ import annotations
+
+FULL_WIDTH = "".join(chr(code) for code in range(0xFF01, 0xFF5F)) + "\u3000"
+ASCII = "".join(chr(code) for code in range(0x21, 0x7F)) + " "
+# Removed: C0 and C1 controls, zero-width and bidi marks, line/paragraph
+# separators and bidi embeddings, word joiners and invisible operators, BOM.
+REMOVED = r"[\x00-\x1f\x7f-\x9f\x{200b}-\x{200f}\x{2028}-\x{202e}\x{2060}-\x{206f}\x{feff}]"
+# Made plain spaces: no-break, en/em and other spaces, narrow no-break, math space.
+SPACES = r"[\x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}]"
+
+
+def normalized_id_sql(expression: str) -> str:
+    """SQL turning `expression` (any type) into the normalised id, NULL when empty."""
+    ascii_quoted = ASCII.replace("'", "''")
+    text = f"translate(cast({expression} as varchar), '{FULL_WIDTH}', '{ascii_quoted}')"
+    text = f"regexp_replace(nfc_normalize({text}), '{REMOVED}', '', 'g')"
+    text = f"trim(regexp_replace({text}, '{SPACES}', ' ', 'g'))"
+    return f"nullif({text}, '')"
