@@ -31,7 +31,7 @@ def test_the_staging_macro_renders_the_loaders_expression():
 )
 def test_variants_of_one_id_become_the_same_id(variant):
     with duckdb.connect() as con:
-        assert con.execute(f"select {normalized_id_sql('?')}", [variant]).fetchone()[0] == (
+        assert con.execute(f"select {normalized_id_sql('$1')}", [variant]).fetchone()[0] == (
             "C000000042"
         )
 
