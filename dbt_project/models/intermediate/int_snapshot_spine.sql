@@ -3,6 +3,10 @@
   snapshot_end and snapshot_interval; unset bounds are derived from the data:
   from the first month start after the first valid order up to the day after
   the data horizon (the "current" snapshot, which is always included).
+
+  A schedule that starts after it ends, or has more than max_snapshots
+  snapshots (a var mistake, or dates the quarantine did not catch), stops the
+  build here, before any snapshot is computed.
 #}
 
 with orders as (
@@ -31,7 +35,7 @@ scheduled as (
         generate_series(
             cast(bounds.snapshot_start as timestamp),
             cast(bounds.snapshot_end as timestamp),
-            interval '{{ var("snapshot_interval") }}'
+            interval '{{ var("snapshot_interval") | replace("'", "''") }}'
         ) as series (as_of)
     union
     select snapshot_end as as_of from bounds
@@ -50,6 +54,35 @@ final as (
     from scheduled
     cross join bounds
     where scheduled.as_of <= bounds.snapshot_end
+),
+
+schedule as (
+    select count(*) as snapshots from final
+),
+
+guarded as (
+    select final.*
+    from final
+    cross join bounds
+    cross join schedule
+    where
+        case
+            when bounds.snapshot_start > bounds.snapshot_end
+                then error(
+                    'the snapshot schedule starts (' || bounds.snapshot_start
+                    || ') after it ends (' || bounds.snapshot_end
+                    || '): check the vars snapshot_start and snapshot_end'
+                )
+            when schedule.snapshots > {{ var('max_snapshots') }}
+                then error(
+                    'the snapshot schedule has ' || schedule.snapshots || ' snapshots ('
+                    || bounds.snapshot_start || ' to ' || bounds.snapshot_end
+                    || '), more than max_snapshots ({{ var('max_snapshots') }}): check the'
+                    || ' vars snapshot_start, snapshot_end and snapshot_interval, and the'
+                    || ' dates in marts.quarantined_rows, or raise max_snapshots'
+                )
+            else true
+        end
 )
 
-select * from final
+select * from guarded

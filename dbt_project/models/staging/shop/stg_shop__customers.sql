@@ -6,13 +6,13 @@ with source as (
 
 renamed as (
     select
-        cast(customer_id as varchar) as customer_id,
+        {{ normalize_id('customer_id') }} as customer_id,
         coalesce(lower(trim(cast(segment as varchar))), 'unknown') as segment,
         coalesce(lower(trim(cast(acquisition_channel as varchar))), 'unknown')
             as acquisition_channel,
         coalesce(upper(trim(cast(country as varchar))), 'unknown') as country,
-        cast(signup_at as timestamp) as signed_up_at,
-        cast(_loaded_at as timestamp) as loaded_at
+        try_cast(signup_at as timestamp) as signed_up_at,
+        try_cast(_loaded_at as timestamp) as loaded_at
     from source
 ),
 
@@ -24,8 +24,13 @@ validated as (
     select
         *,
         case
-            when customer_id is null or customer_id = '' then 'missing_customer_id'
+            when customer_id is null then 'missing_customer_id'
+            when length(customer_id) > {{ var('max_id_length') }} then 'invalid_id'
             when signed_up_at is null or loaded_at is null then 'missing_timestamp'
+            when
+                signed_up_at < {{ var_literal('earliest_event_date', 'timestamp') }}
+                or loaded_at < {{ var_literal('earliest_event_date', 'timestamp') }}
+                then 'timestamp_out_of_range'
             when signed_up_at > loaded_at then 'future_timestamp'
         end as reject_reason
     from deduplicated

@@ -6,12 +6,12 @@ with source as (
 
 renamed as (
     select
-        cast(loyalty_event_id as varchar) as loyalty_event_id,
-        cast(customer_id as varchar) as customer_id,
+        {{ normalize_id('loyalty_event_id') }} as loyalty_event_id,
+        {{ normalize_id('customer_id') }} as customer_id,
         lower(trim(cast(event_type as varchar))) as loyalty_event_type,
-        cast(points as integer) as points,
-        cast(occurred_at as timestamp) as occurred_at,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ as_double('points') }} as points,
+        try_cast(occurred_at as timestamp) as occurred_at,
+        try_cast(_loaded_at as timestamp) as loaded_at
     from source
 ),
 
@@ -19,24 +19,25 @@ deduplicated as (
     {{ deduplicate('renamed', 'loyalty_event_id') }}
 ),
 
-final as (
+checked as (
     select
         *,
         case
-            when loyalty_event_id is null then 'missing_event_id'
-            when customer_id is null or customer_id = '' then 'missing_customer_id'
-            when occurred_at is null or loaded_at is null then 'missing_timestamp'
-            when occurred_at > loaded_at then 'future_timestamp'
+            {{ event_row_checks('loyalty_event_id', 'occurred_at') }}
             when
                 loyalty_event_type is null
                 or loyalty_event_type
                 not in {{ accepted_values_sql('loyalty_events', 'event_type') }}
                 then 'unknown_category'
-            when points is null then 'missing_value'
-            when points < 0 then 'negative_value'
+            {{ number_checks(['points']) }}
             when points > {{ var('max_loyalty_points') }} then 'absurd_value'
         end as row_reject_reason
     from deduplicated
+),
+
+final as (
+    select * replace ({{ as_count('points') }} as points)
+    from checked
 )
 
 select * from final

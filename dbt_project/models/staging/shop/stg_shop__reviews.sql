@@ -6,12 +6,12 @@ with source as (
 
 renamed as (
     select
-        cast(review_id as varchar) as review_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(order_id as varchar) as order_id,
-        cast(rating as integer) as rating,
-        cast(reviewed_at as timestamp) as reviewed_at,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ normalize_id('review_id') }} as review_id,
+        {{ normalize_id('customer_id') }} as customer_id,
+        {{ normalize_id('order_id') }} as order_id,
+        {{ as_double('rating') }} as rating,
+        try_cast(reviewed_at as timestamp) as reviewed_at,
+        try_cast(_loaded_at as timestamp) as loaded_at
     from source
 ),
 
@@ -19,18 +19,21 @@ deduplicated as (
     {{ deduplicate('renamed', 'review_id') }}
 ),
 
-final as (
+checked as (
     select
         *,
         case
-            when review_id is null then 'missing_event_id'
-            when customer_id is null or customer_id = '' then 'missing_customer_id'
-            when reviewed_at is null or loaded_at is null then 'missing_timestamp'
-            when reviewed_at > loaded_at then 'future_timestamp'
+            {{ event_row_checks('review_id', 'reviewed_at') }}
             when rating is null then 'missing_value'
+            when not isfinite(rating) then 'non_finite_value'
             when rating not between 1 and 5 then 'invalid_rating'
         end as row_reject_reason
     from deduplicated
+),
+
+final as (
+    select * replace ({{ as_count('rating') }} as rating)
+    from checked
 )
 
 select * from final

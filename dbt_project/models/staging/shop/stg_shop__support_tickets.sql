@@ -6,11 +6,11 @@ with source as (
 
 renamed as (
     select
-        cast(ticket_id as varchar) as ticket_id,
-        cast(customer_id as varchar) as customer_id,
+        {{ normalize_id('ticket_id') }} as ticket_id,
+        {{ normalize_id('customer_id') }} as customer_id,
         lower(trim(cast(category as varchar))) as ticket_category,
-        cast(opened_at as timestamp) as opened_at,
-        cast(_loaded_at as timestamp) as loaded_at
+        try_cast(opened_at as timestamp) as opened_at,
+        try_cast(_loaded_at as timestamp) as loaded_at
     from source
 ),
 
@@ -22,10 +22,7 @@ final as (
     select
         *,
         case
-            when ticket_id is null then 'missing_event_id'
-            when customer_id is null or customer_id = '' then 'missing_customer_id'
-            when opened_at is null or loaded_at is null then 'missing_timestamp'
-            when opened_at > loaded_at then 'future_timestamp'
+            {{ event_row_checks('ticket_id', 'opened_at') }}
             when
                 ticket_category is null
                 or ticket_category not in {{ accepted_values_sql('support_tickets', 'category') }}
