@@ -25,7 +25,15 @@
 
 {# The accepted values of a raw category column (var accepted_values), as a SQL list. #}
 {% macro accepted_values_sql(table, column) -%}
-    ({% for value in var('accepted_values')[table][column] -%}
+    {%- set accepted = var('accepted_values') -%}
+    {%- set values = accepted.get(table, {}).get(column) if accepted is mapping else none -%}
+    {%- if not is_list_of_names(values, '[a-z0-9_]+') -%}
+        {{ exceptions.raise_compiler_error('var accepted_values.' ~ table ~ '.' ~ column ~ ': '
+            ~ (values if values is not none else 'missing') ~ ' is not a list of lower-case values'
+            ~ ' (letters, digits, _); staging checks ' ~ table ~ '.' ~ column ~ ' against it'
+            ~ ' (set it in dbt_project.yml vars or --vars)') }}
+    {%- endif -%}
+    ({% for value in values -%}
         '{{ value }}'{% if not loop.last %}, {% endif %}
     {%- endfor %})
 {%- endmacro %}

@@ -6,8 +6,11 @@ cross-database macros under `dbt.`), so the models render with the real vars
 of dbt_project.yml and the real feature catalog, and lint sees the SQL dbt runs.
 """
 
+import datetime
 import hashlib
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -15,6 +18,8 @@ _PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
 
 # Only the parse-time branch of macros that inspect the warehouse or the graph.
 execute = False
+# The Python modules dbt exposes to Jinja that the macros use.
+modules = SimpleNamespace(re=re, datetime=datetime)
 
 
 def var(name, default=None):
