@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from loader.load import LOADED_AT_POLICIES, LoadError, SourceReport, load
-from loader.mapping import MappingError, read_mapping
+from loader.mapping import MappingError, did_you_mean, read_mapping
 from warehouse.cli import Parser
 from warehouse.contract import RAW_SCHEMA, RAW_TABLES
-from warehouse.database import resolve_db_path
+from warehouse.database import DB_PATH_ENV_VAR, resolve_db_path
+
+# A DuckDB database file has these bytes at offset 8 (after a checksum).
+DUCKDB_MAGIC = b"DUCK"
+DUCKDB_MAGIC_END = 12
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,14 +46,51 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     if args.loaded_at not in LOADED_AT_POLICIES:
-        try:
-            datetime.fromisoformat(args.loaded_at)
-        except ValueError:
-            parser.error(f"--loaded-at {args.loaded_at!r}: auto, event, now or an ISO timestamp")
-    for item in args.file:
-        if "=" not in item:
-            parser.error(f"--file {item!r}: expected TABLE=PATH")
+        args.loaded_at = utc_timestamp(parser, args.loaded_at)
+    args.file = files_by_table(parser, args.file)
     return args
+
+
+def utc_timestamp(parser: Parser, value: str) -> str:
+    """An ISO timestamp as naive UTC (raw times are UTC); one with an offset is converted."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        parser.error(f"--loaded-at {value!r}: auto, event, now or an ISO timestamp")
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    return stamp.isoformat(sep=" ")
+
+
+def files_by_table(parser: Parser, items: list[str]) -> dict[str, Path]:
+    """`--file TABLE=PATH` options as {table: path}, each table once."""
+    files: dict[str, Path] = {}
+    for item in items:
+        table, _, path = item.partition("=")
+        if not path:
+            parser.error(f"--file {item!r}: expected TABLE=PATH")
+        if table not in RAW_TABLES:
+            parser.error(
+                f"--file {item!r}: no raw table {table!r} ({did_you_mean(table, RAW_TABLES)})"
+            )
+        if table in files:
+            parser.error(f"--file {table}=...: given twice (one file per source and load)")
+        files[table] = Path(path)
+    return files
+
+
+def check_warehouse_file(db_path: Path) -> None:
+    """An existing --db file must be a DuckDB database: DuckDB opens another file (a
+    CSV export given by mistake) as an empty in-memory database, and the load is lost."""
+    if not db_path.is_file():
+        return
+    with db_path.open("rb") as handle:
+        header = handle.read(DUCKDB_MAGIC_END)
+    if header[DUCKDB_MAGIC_END - len(DUCKDB_MAGIC) :] != DUCKDB_MAGIC:
+        raise LoadError(
+            f"{db_path}: not a DuckDB warehouse (give the warehouse file with --db or"
+            f" ${DB_PATH_ENV_VAR}, or a new path)"
+        )
 
 
 def summary(db_path: Path, reports: list[SourceReport], mapped: set[str]) -> list[str]:
@@ -73,14 +114,17 @@ def summary(db_path: Path, reports: list[SourceReport], mapped: set[str]) -> lis
 def main(argv: list[str] | None = None) -> int:
     """Load the mapping's exports; 0 on success, 1 with a one-line error."""
     args = parse_args(argv)
-    files = dict(item.split("=", 1) for item in args.file)
     db_path = resolve_db_path(args.db)
     try:
-        mapping = read_mapping(args.mapping, {t: Path(p) for t, p in files.items()})
+        check_warehouse_file(db_path)
+        mapping = read_mapping(args.mapping, args.file)
         reports = load(mapping, db_path, args.loaded_at)
     except (MappingError, LoadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"error: interrupted: nothing was loaded into {db_path}", file=sys.stderr)
+        return 130
     if not args.quiet:
         print("\n".join(summary(db_path, reports, set(mapping.sources))))
     return 0

@@ -6,32 +6,32 @@ loader.mapping). Orders are required; every other source is optional and
 an absent one becomes an empty table. Without a customers export, customers
 are derived from the orders (first order = sign-up).
 
-Loading is idempotent: a file already loaded (same content) is skipped, and
-rows whose event id is already in the warehouse are not added again, so a
-later export that overlaps an earlier one appends only what is new. Bad rows
-are not an error: they land as they are and the feature store quarantines them
-with a reason; the loader counts them. A bad file or mapping is an error, and
-then the warehouse is left untouched.
+Loading is idempotent: a file already loaded (same content, same mapping
+settings) is skipped, and rows whose event id is already in the warehouse are
+not added again, so a later export that overlaps an earlier one appends only
+what is new. A file loaded before with other mapping settings is refused: its
+rows stay as they were loaded (raw tables are append-only). Bad rows are not an
+error: they land as they are and the feature store quarantines them with a
+reason; the loader counts them (loader.notes). A bad file or mapping is an
+error, and then the warehouse is left untouched.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from loader.mapping import (
-    MONEY_COLUMNS,
-    MUTABLE_COLUMNS,
-    OPTIONAL_COLUMNS,
-    Mapping,
-    SourceMapping,
-)
+from loader import notes
+from loader.columns import file_column, file_type, source_expression, typed_expression
+from loader.export import LoadError, read_export
+from loader.mapping import MUTABLE_COLUMNS, Mapping, SourceMapping
+from loader.sql import literal
 from warehouse.contract import (
-    ACCEPTED_VALUES,
     EVENT_TIME_COLUMN,
     ID_COLUMN,
     LOADED_AT_COLUMN,
@@ -44,25 +44,24 @@ from warehouse.database import (
     create_table_sql,
     existing_raw_tables,
 )
+from warehouse.ids import normalized_id_sql
 
 LOADER_SCHEMA = "loader"
-# A column is unparseable as a whole (wrong format or wrong column) when more
-# than this share of its non-empty values fail; below it, the failing rows are
-# individual bad rows and go to the quarantine.
-MAX_BAD_SHARE = 0.5
-# Where staging quarantines a row whose value the loader could not parse, and one
-# whose category is not accepted (each a member of warehouse.contract.REJECT_REASONS).
-REJECT_REASON_OF_TYPE = {
-    "TIMESTAMP": "missing_timestamp",
-    "DOUBLE": "missing_value",
-    "INTEGER": "missing_value",
-}
-UNKNOWN_CATEGORY = "unknown_category"
 LOADED_AT_POLICIES = ("auto", "event", "now")
+LOADED_FILES_COLUMNS = {
+    "source_table": "varchar",
+    "file_name": "varchar",
+    "file_sha256": "varchar",
+    "rows_read": "bigint",
+    "rows_added": "bigint",
+    "loaded_at_policy": "varchar",
+    "loaded_at": "timestamp",
+    # What the mapping made of the file (SourceMapping.settings): the same file
+    # with other settings would give other rows.
+    "mapping_settings": "varchar",
+}
 
-
-class LoadError(Exception):
-    """A file cannot be loaded as mapped (one line: file, column, reason)."""
+__all__ = ["LOADED_AT_POLICIES", "LoadError", "SourceReport", "load"]
 
 
 @dataclass
@@ -73,22 +72,61 @@ class SourceReport:
     rows_added: int = 0
     loaded_at: str = ""
     skipped: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[notes.Note] = field(default_factory=list)
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceReport:
+    """Read, map and check one export into temp table `prepared` (contract columns
+    but the load time). Raises LoadError for a file that cannot be loaded as mapped."""
+    file_types = read_export(con, source)
+    report = SourceReport(source.table, str(source.file))
+    if source.currency_column:
+        file_column(source, "currency", source.currency_column, file_types)
+    contract = {c: k for c, k in RAW_TABLES[source.table].items() if c != LOADED_AT_COLUMN}
+    raw_values = {c: source_expression(source, c, file_types) for c in contract}
+    typed = {
+        c: typed_expression(source, c, kind, raw_values[c], file_type(source, c, file_types))
+        if raw_values[c]
+        else "null"
+        for c, kind in contract.items()
+    }
+    id_column = ID_COLUMN[source.table]
+    select = ",\n".join(
+        f"cast({typed[c]} as {kind}) as {c}" for c, kind in contract.items() if c != id_column
+    )
+    id_sql = normalized_id_sql("source_id")
+    if raw_values[id_column] is None:
+        id_sql, identity = derived_id_sql(contract, id_column)
+        report.notes.append(
+            notes.Note(None, f"no {id_column} in the export: derived from {', '.join(identity)}")
+        )
+    con.execute(
+        f"create or replace temp table prepared as select {id_sql} as {id_column},"
+        f" * exclude (source_id) from (select {raw_values[id_column] or 'null'} as source_id,"
+        f" {select} from export_file)"
+    )
+    report.rows_read = con.execute("select count(*) from prepared").fetchone()[0]
+    report.notes += check_rows(con, source, contract, raw_values, file_types)
+    return report
 
 
-def literal(value: object) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+def derived_id_sql(contract: dict[str, str], id_column: str) -> tuple[str, list[str]]:
+    """Same event, same id, in every export: a hash of what does not change (ids in it
+    already normalised, so a zero-width space does not make another event)."""
+    identity = [c for c in contract if c != id_column and c not in MUTABLE_COLUMNS]
+    parts = ", ".join(f"coalesce(cast({c} as varchar), '')" for c in identity)
+    return f"'derived-' || md5(concat_ws('|', {parts}))", identity
 
 
-def as_text(value: str) -> str:
-    """SQL: the value as trimmed text, NULL when empty."""
-    return f"nullif(trim(cast({value} as varchar)), '')"
+def check_rows(con, source, contract, raw_values, file_types) -> list[notes.Note]:
+    """Fail on a column that does not parse as a whole; count individual bad rows."""
+    return [
+        *notes.unparseable_notes(con, source, contract, raw_values, file_types),
+        *notes.category_notes(con, source.table, raw_values),
+        *notes.currency_notes(con, source),
+        *notes.amount_notes(con, source.table, contract),
+        *notes.id_notes(con, source, contract, raw_values),
+    ]
 
 
 def file_sha256(path: Path) -> str:
@@ -99,242 +137,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_export(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> dict[str, str]:
-    """Expose the file as view `export_file`; returns its columns and their types.
-    CSV is read as text so that the loader, not a guess, decides each type."""
-    path = source.file
-    if not path.is_file():
-        raise LoadError(f"{path}: no such file (source {source.table})")
-    suffix = "".join(path.suffixes[-2:]).lower()
-    if suffix.endswith(".parquet"):
-        reader = f"read_parquet({literal(str(path))})"
-    elif suffix.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
-        options = ", header = true, all_varchar = true"
-        if source.delimiter:
-            options += f", delim = {literal(source.delimiter)}"
-        reader = f"read_csv({literal(str(path))}{options})"
-    else:
-        raise LoadError(f"{path}: unsupported file type {suffix or '(none)'}: CSV or Parquet")
-    if path.stat().st_size == 0:
-        raise LoadError(f"{path}: empty file")
-    try:
-        con.execute(f"create or replace temp view export_file as select * from {reader}")
-        types = dict(
-            con.execute("select column_name, column_type from (describe export_file)").fetchall()
-        )
-        rows = con.execute("select count(*) from export_file").fetchone()[0]
-    except duckdb.Error as exc:
-        raise LoadError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
-    if rows == 0:
-        raise LoadError(f"{path}: empty file (a header but no rows)")
-    return types
-
-
-def source_expression(
-    source: SourceMapping, column: str, file_columns: dict[str, str]
-) -> str | None:
-    """The export's raw value for a contract column, or None when it has none."""
-    if column in source.columns:
-        name = source.columns[column]
-        if name not in file_columns:
-            raise LoadError(
-                f"{source.file}: mapping names column {name!r} for {column}, but the file has no"
-                f" such column (it has: {', '.join(file_columns)})"
-            )
-        return quote(name)
-    if column in source.constants:
-        return literal(source.constants[column])
-    if column in file_columns:
-        return quote(column)
-    if column in OPTIONAL_COLUMNS:
-        return None
-    raise LoadError(
-        f"{source.file}: missing required column {column} of raw.{source.table}: name the file's"
-        f" column under sources.{source.table}.columns, or give a value under constants"
-    )
-
-
-def typed_expression(
-    source: SourceMapping, column: str, kind: str, value: str, convert_currency: bool = True
-) -> str:
-    """SQL turning the export's value into the contract type; NULL where it does not parse."""
-    text = as_text(value)
-    if kind == "TIMESTAMP":
-        parsed = (
-            f"try_strptime({text}, {literal(source.timestamp_format)})"
-            if source.timestamp_format
-            else value
-        )
-        # Naive values are read in the mapping's time zone (the session's); stored as UTC.
-        return f"timezone('UTC', try_cast({parsed} as timestamptz))"
-    if kind in ("DOUBLE", "INTEGER"):
-        number = text
-        if source.decimal_separator != ".":
-            number = f"replace({text}, {literal(source.decimal_separator)}, '.')"
-        number = f"try_cast({number} as double)"
-        if column in MONEY_COLUMNS:
-            number = f"{number} / {source.amount_divisor!r}"
-            if source.currency_column and convert_currency:
-                rates = " ".join(
-                    f"when {literal(code)} then {rate!r}"
-                    for code, rate in source.currency_rates.items()
-                )
-                currency = f"upper(trim({quote(source.currency_column)}))"
-                number = f"{number} * (case {currency} {rates} end)"
-        return number if kind == "DOUBLE" else f"try_cast(round({number}) as integer)"
-    groups = source.values.get(column)
-    if not groups:
-        return text
-    cases = " ".join(
-        f"when {literal(original.lower())} then {literal(target)}"
-        for target, originals in groups.items()
-        for original in originals
-    )
-    return f"case lower({text}) {cases} else {text} end"
-
-
-def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceReport:
-    """Read, map and check one export into temp table `prepared` (contract columns
-    but the load time). Raises LoadError for a file that cannot be loaded as mapped."""
-    file_columns = read_export(con, source)
-    report = SourceReport(source.table, str(source.file))
-    if source.currency_column and source.currency_column not in file_columns:
-        raise LoadError(
-            f"{source.file}: mapping names currency column {source.currency_column!r}, but the"
-            f" file has no such column (it has: {', '.join(file_columns)})"
-        )
-    contract = {c: k for c, k in RAW_TABLES[source.table].items() if c != LOADED_AT_COLUMN}
-    raw_values = {c: source_expression(source, c, file_columns) for c in contract}
-    typed = {
-        c: typed_expression(source, c, kind, raw_values[c]) if raw_values[c] else "null"
-        for c, kind in contract.items()
-    }
-    id_column = ID_COLUMN[source.table]
-    select = ",\n".join(
-        f"cast({typed[c]} as {kind}) as {c}" for c, kind in contract.items() if c != id_column
-    )
-    if raw_values[id_column] is None:
-        # Same event, same id, in every export: a hash of what does not change.
-        identity = [c for c in contract if c != id_column and c not in MUTABLE_COLUMNS]
-        parts = ", ".join(f"coalesce(cast({c} as varchar), '')" for c in identity)
-        id_sql = f"'derived-' || md5(concat_ws('|', {parts}))"
-        report.notes.append(f"no {id_column} in the export: derived from {', '.join(identity)}")
-    else:
-        id_sql = as_text("source_id")
-    con.execute(
-        f"create or replace temp table prepared as select {id_sql} as {id_column},"
-        f" * exclude (source_id) from (select {raw_values[id_column] or 'null'} as source_id,"
-        f" {select} from export_file)"
-    )
-    report.rows_read = con.execute("select count(*) from prepared").fetchone()[0]
-    check_values(con, source, contract, raw_values, report)
-    return report
-
-
-def check_values(
-    con: duckdb.DuckDBPyConnection,
-    source: SourceMapping,
-    contract: dict[str, str],
-    raw_values: dict[str, str | None],
-    report: SourceReport,
-) -> None:
-    """Fail on a column that does not parse as a whole; count individual bad rows."""
-    report.notes += unparseable_notes(con, source, contract, raw_values)
-    report.notes += category_notes(con, source.table, raw_values)
-    report.notes += currency_notes(con, source)
-    missing = con.execute("select count(*) from prepared where customer_id is null").fetchone()[0]
-    if missing:
-        report.notes.append(f"{missing:,} rows without customer_id: quarantined")
-
-
-def unparseable_notes(
-    con: duckdb.DuckDBPyConnection,
-    source: SourceMapping,
-    contract: dict[str, str],
-    raw_values: dict[str, str | None],
-) -> list[str]:
-    """A note per typed column with values that do not parse; LoadError when more
-    than MAX_BAD_SHARE of a column fails (the wrong column or format, not bad rows)."""
-    notes = []
-    for column, kind in contract.items():
-        value = raw_values[column]
-        if value is None or column in source.constants or kind == "VARCHAR":
-            continue
-        # Parsed without the currency: a missing rate is counted on its own.
-        parsed = typed_expression(source, column, kind, value, convert_currency=False)
-        non_empty, failed, example = con.execute(
-            "select count(shown), count(shown) filter (where parsed is null),"
-            " any_value(shown) filter (where parsed is null)"
-            f" from (select {as_text(value)} as shown,"
-            f" {parsed} as parsed from export_file)"
-        ).fetchone()
-        if failed == 0:
-            continue
-        if failed > MAX_BAD_SHARE * non_empty:
-            raise LoadError(
-                f"{source.file}: column {source.columns.get(column, column)!r} ({column}):"
-                f" {failed:,} of {non_empty:,} values do not parse as"
-                f" {expected_format(source, kind)}, e.g. {example!r}"
-            )
-        notes.append(
-            f"{failed:,} rows with an unparseable {column} (e.g. {example!r}):"
-            f" quarantined as {REJECT_REASON_OF_TYPE[kind]}"
-        )
-    return notes
-
-
-def expected_format(source: SourceMapping, kind: str) -> str:
-    """What a value of this contract type must look like, for an error message."""
-    if kind != "TIMESTAMP":
-        return "a number"
-    if source.timestamp_format:
-        return f"a timestamp with format {source.timestamp_format!r}"
-    return "an ISO 8601 timestamp (set timestamp_format)"
-
-
-def category_notes(
-    con: duckdb.DuckDBPyConnection, table: str, raw_values: dict[str, str | None]
-) -> list[str]:
-    """A note per category column with values the contract does not accept."""
-    notes = []
-    for column, allowed in ACCEPTED_VALUES.get(table, {}).items():
-        if raw_values[column] is None:
-            continue
-        outside, example = con.execute(
-            f"select count(*), any_value({column}) from prepared"
-            f" where {column} is not null and lower({column}) not in"
-            f" ({', '.join(literal(v) for v in allowed)})"
-        ).fetchone()
-        if outside:
-            notes.append(
-                f"{outside:,} rows with a {column} outside {list(allowed)} (e.g."
-                f" {example!r}; map it under values): quarantined as {UNKNOWN_CATEGORY}"
-            )
-    return notes
-
-
-def currency_notes(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> list[str]:
-    """A note when rows are in a currency the mapping has no rate for."""
-    if not source.currency_column:
-        return []
-    codes = ", ".join(literal(c) for c in source.currency_rates)
-    unknown, example = con.execute(
-        f"select count(*), any_value(code) from (select upper(trim(cast("
-        f"{quote(source.currency_column)} as varchar))) as code from export_file)"
-        f" where code not in ({codes}) or code is null"
-    ).fetchone()
-    if not unknown:
-        return []
-    return [
-        f"{unknown:,} rows in a currency without a rate (e.g. {example!r}): amounts"
-        f" left empty, quarantined as {REJECT_REASON_OF_TYPE['DOUBLE']}"
-    ]
-
-
-def existing_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()[0]
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every raw table of the contract (absent sources stay empty) and the file log."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
@@ -343,11 +145,17 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         if table not in present:
             con.execute(create_table_sql(RAW_SCHEMA, table))
     con.execute(f"create schema if not exists {LOADER_SCHEMA}")
+    columns = ", ".join(f"{name} {kind}" for name, kind in LOADED_FILES_COLUMNS.items())
+    con.execute(f"create table if not exists {LOADER_SCHEMA}.loaded_files ({columns})")
+    # A log written before mapping settings were recorded gains the column (NULL).
     con.execute(
-        f"create table if not exists {LOADER_SCHEMA}.loaded_files (source_table varchar,"
-        " file_name varchar, file_sha256 varchar, rows_read bigint, rows_added bigint,"
-        " loaded_at_policy varchar, loaded_at timestamp)"
+        f"alter table {LOADER_SCHEMA}.loaded_files add column if not exists mapping_settings"
+        f" {LOADED_FILES_COLUMNS['mapping_settings']}"
     )
+
+
+def existing_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()[0]
 
 
 def loaded_at_sql(con, policy: str, table: str, load_time: datetime) -> tuple[str, str, str]:
@@ -355,18 +163,18 @@ def loaded_at_sql(con, policy: str, table: str, load_time: datetime) -> tuple[st
     backfill (event time) for a table's first load and the load time after that."""
     if policy == "auto":
         policy = "event" if existing_rows(con, table) == 0 else "now"
-    return (*_stamp(policy, table, load_time), policy)
-
-
-def _stamp(policy: str, table: str, load_time: datetime) -> tuple[str, str]:
+    now = f"timestamp {literal(load_time.isoformat(sep=' '))}"
     if policy == "event":
-        return EVENT_TIME_COLUMN[table], "each row's event time (history backfill)"
-    if policy == "now":
+        # Nothing was known after the moment of loading: an event dated later
+        # (9999-12-31) is stamped with the load time, and staging sees a future event.
         return (
-            f"timestamp {literal(load_time.isoformat(sep=' '))}",
-            f"the load time {load_time:%Y-%m-%d %H:%M}",
+            f"least({EVENT_TIME_COLUMN[table]}, {now})",
+            "each row's event time (history backfill), at most the load time",
+            policy,
         )
-    return f"timestamp {literal(policy)}", f"the given time {policy}"
+    if policy == "now":
+        return now, f"the load time {load_time:%Y-%m-%d %H:%M}", policy
+    return f"timestamp {literal(policy)}", f"the given time {policy}", policy
 
 
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, stamp: str, relation: str) -> int:
@@ -379,21 +187,48 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, stamp: str, relation:
     ).fetchone()[0]
 
 
+def earlier_load(con, source: SourceMapping, digest: str) -> tuple[datetime, str | None] | None:
+    """When this content was loaded into the table before, and with what settings:
+    the same settings if any load had them (or none were recorded, before they were)."""
+    rows = con.execute(
+        f"select loaded_at, mapping_settings from {LOADER_SCHEMA}.loaded_files"
+        " where source_table = ? and file_sha256 = ? order by loaded_at desc",
+        [source.table, digest],
+    ).fetchall()
+    same = [r for r in rows if r[1] in (None, source.settings())]
+    return (same or rows or [None])[0]
+
+
+def changed_settings(before: str, after: str) -> str:
+    old, new = json.loads(before), json.loads(after)
+    return ", ".join(key for key in sorted(new) if old.get(key) != new[key])
+
+
+def refuse_other_settings(source: SourceMapping, loaded_at: datetime, settings: str) -> LoadError:
+    return LoadError(
+        f"{source.file}: this content was loaded into {RAW_SCHEMA}.{source.table} on"
+        f" {loaded_at:%Y-%m-%d %H:%M} with other mapping settings"
+        f" ({changed_settings(settings, source.settings())}); raw tables are append-only,"
+        " so the rows loaded then stay as they were (to load it with the new mapping, start"
+        " a new warehouse with --db and load every export into it)"
+    )
+
+
 def load_source(con, source: SourceMapping, policy: str, load_time: datetime) -> SourceReport:
     report = prepare(con, source)  # checked even when skipped: a bad mapping is an error
     digest = file_sha256(source.file)
-    previous = con.execute(
-        f"select max(loaded_at) from {LOADER_SCHEMA}.loaded_files where source_table = ?"
-        " and file_sha256 = ?",
-        [source.table, digest],
-    ).fetchone()[0]
-    if previous:
-        report.skipped = f"same content already loaded at {previous:%Y-%m-%d %H:%M}"
+    earlier = earlier_load(con, source, digest)
+    if earlier and earlier[1] not in (None, source.settings()):
+        raise refuse_other_settings(source, *earlier)
+    if earlier:
+        report.skipped = f"same content already loaded at {earlier[0]:%Y-%m-%d %H:%M}"
         return report
     stamp, report.loaded_at, policy = loaded_at_sql(con, policy, source.table, load_time)
+    report.notes += notes.time_notes(con, source.table, stamp)
     report.rows_added = insert_new(con, source.table, stamp, "prepared")
     con.execute(
-        f"insert into {LOADER_SCHEMA}.loaded_files values (?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {LOADER_SCHEMA}.loaded_files by name select * from (values"
+        " (?, ?, ?, ?, ?, ?, ?, ?)) as t(" + ", ".join(LOADED_FILES_COLUMNS) + ")",
         [
             source.table,
             source.file.name,
@@ -402,6 +237,7 @@ def load_source(con, source: SourceMapping, policy: str, load_time: datetime) ->
             report.rows_added,
             policy,
             load_time,
+            source.settings(),
         ],
     )
     return report
@@ -412,10 +248,11 @@ def derive_customers(con, policy: str, load_time: datetime) -> SourceReport:
     attributes unknown. Only customers not in raw.customers yet are added."""
     report = SourceReport("customers", "(derived from raw.orders)")
     stamp, report.loaded_at, _ = loaded_at_sql(con, policy, "customers", load_time)
+    customer = normalized_id_sql("customer_id")  # ids loaded before they were normalised too
     con.execute(
-        "create or replace temp table derived_customers as select customer_id,"
-        " min(ordered_at) as signup_at from raw.orders where customer_id is not null"
-        " group by customer_id"
+        f"create or replace temp table derived_customers as select {customer} as customer_id,"
+        f" min(ordered_at) as signup_at from {RAW_SCHEMA}.orders where {customer} is not null"
+        " group by all"
     )
     report.rows_read = con.execute("select count(*) from derived_customers").fetchone()[0]
     report.rows_added = insert_new(con, "customers", stamp, "derived_customers")
