@@ -32,7 +32,7 @@ import difflib
 import json
 import math
 import zoneinfo
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -361,7 +361,7 @@ def _validation_error(path: Path, error: ValidationError) -> MappingError:
     if not loc:
         return _fail(path, "", f"{reason} (timezone: and sources:)")
     fix = next((FIXES[part] for part in reversed(loc) if part in FIXES), None)
-    if fix and "(" not in reason:
+    if fix and not reason.endswith(")"):
         reason = f"{reason} ({fix})"
     return _fail(path, ".".join(loc).replace(".[", "["), reason)
 
@@ -375,8 +375,8 @@ def _kind(value: object) -> str:
 
 
 def read_mapping(path: Path, files: dict[str, Path] | None = None) -> Mapping:
-    """Parse and check a mapping file; `files` overrides sources' files (a later export,
-    any path: the user named it)."""
+    """Parse and check a mapping file; `files` replaces sources' files (a later export,
+    any path: the user named it, so the mapping's own `file` is not used)."""
     try:
         parsed = MappingFile.model_validate(_parse_yaml(path))
     except ValidationError as error:
@@ -385,22 +385,24 @@ def read_mapping(path: Path, files: dict[str, Path] | None = None) -> Mapping:
     for table in REQUIRED_RAW_TABLES:
         if table not in given:
             raise _fail(path, "sources", f"{table} is required ({FIXES['sources']})")
-    sources = {t: _source(path, t, s, parsed.timezone) for t, s in given.items()}
-    for table, file in (files or {}).items():
-        if table not in sources:
+    files = files or {}
+    for table in files:
+        if table not in given:
             raise MappingError(
                 f"--file {table}=...: the mapping has no source {table} (add sources.{table}"
                 f" with its columns to {path})"
             )
-        sources[table] = replace(sources[table], file=file)
+    sources = {t: _source(path, t, s, parsed.timezone, files.get(t)) for t, s in given.items()}
     return Mapping(path=path, timezone=parsed.timezone, sources=sources)
 
 
-def _source(path: Path, table: str, source: Source, timezone: str) -> SourceMapping:
+def _source(
+    path: Path, table: str, source: Source, timezone: str, file: Path | None
+) -> SourceMapping:
     _check_source(path, table, source)
     return SourceMapping(
         table=table,
-        file=_resolve_file(path, table, source.file),
+        file=file or _resolve_file(path, table, source.file),
         timezone=timezone,
         columns=dict(source.columns),
         constants=dict(source.constants),

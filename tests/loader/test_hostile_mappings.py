@@ -1,0 +1,340 @@
+"""A mapping mistake is refused before anything is read or written: one line
+naming the mapping file, the key path, the reason and the fix."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.loader.hostile import (
+    assert_one_line_error,
+    assert_refused,
+    fingerprint,
+    load,
+    run,
+    write_mapping,
+)
+
+MAPPING = "mapping.yml: "
+
+
+def mapping_text(folder, text: str):
+    path = folder / "mapping.yml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("top", "source", "expected"),
+    [
+        pytest.param(
+            {"timezon": "UTC"}, {}, "timezon: unknown key (did you mean timezone?)", id="top-key"
+        ),
+        pytest.param(
+            {},
+            {"csv": {"delimter": ";"}},
+            "sources.orders.csv.delimter: unknown key (did you mean delimiter?)",
+            id="csv-key",
+        ),
+        pytest.param(
+            {},
+            {"currency": {"colum": "c", "rates": {"EUR": 1}}},
+            "sources.orders.currency.colum: unknown key (did you mean column?)",
+            id="currency-key",
+        ),
+        pytest.param(
+            {},
+            {"timestamp_fmt": "%Y"},
+            "sources.orders.timestamp_fmt: unknown key (did you mean timestamp_format?)",
+            id="source-key",
+        ),
+        pytest.param(
+            {},
+            {"values": ["completed"]},
+            "sources.orders.values: must be a mapping (key: value), got a list (category column:",
+            id="values-a-list",
+        ),
+        pytest.param(
+            {},
+            {"values": {"status": {"completed": "Shipped"}}},
+            "sources.orders.values.status.completed: must be a list ([a, b]), got text",
+            id="values-not-lists",
+        ),
+        pytest.param(
+            {},
+            {"values": {"status": {"completed": [True]}}},
+            "sources.orders.values.status.completed[0]: True is a YAML boolean: quote the value",
+            id="values-boolean",
+        ),
+        pytest.param(
+            {},
+            {"values": {"status": {"canceled": ["x"]}}},
+            "sources.orders.values.status.canceled: not an accepted status"
+            " (did you mean cancelled?)",
+            id="values-unknown-contract-value",
+        ),
+        pytest.param(
+            {},
+            {"values": {"status": {"completed": ["Done"], "returned": ["done"]}}},
+            "sources.orders.values.status.returned: 'done' is also listed under completed",
+            id="values-ambiguous",
+        ),
+        pytest.param(
+            {},
+            {"values": {"state": {"completed": ["Done"]}}},
+            "sources.orders.values.state: not a category column of raw.orders"
+            " (did you mean status?)",
+            id="values-unknown-column",
+        ),
+        *[
+            pytest.param(
+                {},
+                {"amount_divisor": value},
+                f"sources.orders.amount_divisor: must be a finite positive number, got {shown}"
+                " (e.g. amount_divisor: 100 for amounts in cents)",
+                id=f"divisor-{shown}",
+            )
+            for value, shown in [
+                ("hundred", "'hundred'"),
+                (float("nan"), "nan"),
+                (float("inf"), "inf"),
+                (0, "0"),
+                (-1, "-1"),
+            ]
+        ],
+        pytest.param(
+            {},
+            {"currency": {"column": "c", "rates": {"GBP": float("nan")}}},
+            "sources.orders.currency.rates.GBP: must be a finite positive number, got nan",
+            id="rate-nan",
+        ),
+        pytest.param(
+            {},
+            {"currency": {"column": "c", "rates": {}}},
+            "sources.orders.currency.rates: needs at least one rate",
+            id="rates-empty",
+        ),
+        pytest.param(
+            {},
+            {"csv": {"delimiter": ";;"}},
+            "sources.orders.csv.delimiter: ';;' is not one character (other than a line break)",
+            id="delimiter-two-characters",
+        ),
+        pytest.param(
+            {},
+            {"csv": {"decimal_separator": "_"}},
+            "sources.orders.csv.decimal_separator: '_' is not a decimal separator ('.' or ',')",
+            id="decimal-separator",
+        ),
+        pytest.param(
+            {},
+            {"csv": {"encoding": "cp1252"}},
+            "sources.orders.csv.encoding: 'cp1252' is not read offline"
+            " (DuckDB reads utf-8, latin-1 and utf-16",
+            id="encoding-not-built-in",
+        ),
+        pytest.param(
+            {},
+            {"csv": {"encoding": "klingon"}},
+            "sources.orders.csv.encoding: unknown encoding 'klingon' (utf-8, latin-1 or utf-16)",
+            id="encoding-unknown",
+        ),
+        pytest.param(
+            {},
+            {"timestamp_format": "%d/%m/%Y %Q"},
+            "sources.orders.timestamp_format: '%d/%m/%Y %Q' is not a valid pattern",
+            id="timestamp-format-invalid",
+        ),
+        pytest.param(
+            {},
+            {"timestamp_format": "dd/mm/yyyy"},
+            "sources.orders.timestamp_format: 'dd/mm/yyyy' has no % directive",
+            id="timestamp-format-no-directive",
+        ),
+        pytest.param(
+            {"timezone": "Europe/Berlinn"},
+            {},
+            "timezone: unknown time zone 'Europe/Berlinn' (did you mean Europe/Berlin?)",
+            id="timezone-typo",
+        ),
+        pytest.param(
+            {"timezone": "CEST"},
+            {},
+            "timezone: unknown time zone 'CEST' (",
+            id="timezone-abbreviation",
+        ),
+        pytest.param(
+            {},
+            {"columns": {"order_total": "order_value"}},
+            "sources.orders.columns.order_total: not a column of raw.orders"
+            " (did you mean order_value?)",
+            id="unknown-contract-column",
+        ),
+        pytest.param(
+            {},
+            {"constants": {"status": "complete"}},
+            "sources.orders.constants.status: 'complete' is not an accepted status"
+            " (did you mean completed?)",
+            id="constant-category",
+        ),
+        pytest.param(
+            {},
+            {"constants": {"item_count": 1.5}},
+            "sources.orders.constants.item_count: must be a whole number, got 1.5",
+            id="constant-type",
+        ),
+        pytest.param(
+            {},
+            {"constants": {"order_value": float("inf")}},
+            "sources.orders.constants.order_value: must be a finite number, got inf",
+            id="constant-infinite",
+        ),
+        pytest.param(
+            {},
+            {"constants": {"customer_id": "C1"}},
+            "sources.orders.constants.customer_id: an id cannot be a constant",
+            id="constant-id",
+        ),
+        pytest.param(
+            {},
+            {"constants": {"ordered_at": "2020-01-01"}},
+            "sources.orders.constants.ordered_at: an event time cannot be a constant",
+            id="constant-event-time",
+        ),
+    ],
+)
+def test_mapping_mistakes_are_refused_in_one_line(export, warehouse, capsys, top, source, expected):
+    mapping = write_mapping(export, source, **top)
+    assert_refused([mapping], capsys, warehouse, MAPPING + expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", "mapping.yml: must be a mapping (key: value), got nothing", id="empty"),
+        pytest.param("timezone: UTC\n", "mapping.yml: sources: required", id="no-sources"),
+        pytest.param(
+            "sources:\n  reviews: {file: orders.csv}\n",
+            "mapping.yml: sources: orders is required",
+            id="no-orders",
+        ),
+        pytest.param(
+            "sources:\n  orderz: {file: orders.csv}\n",
+            "mapping.yml: sources.orderz: unknown key (did you mean orders?)",
+            id="unknown-table",
+        ),
+        pytest.param(
+            "sources:\n  orders: {file: orders.csv}\n  reviews:\n",
+            "mapping.yml: sources.reviews: must be a mapping (key: value), got nothing",
+            id="null-source",
+        ),
+        pytest.param(
+            "timezone: UTC\ntimezone: Europe/Berlin\nsources: {orders: {file: orders.csv}}\n",
+            "mapping.yml: line 2: not valid YAML: key 'timezone' appears twice",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "sources: {orders: {file: [orders.csv}}\n",
+            "mapping.yml: line 1: not valid YAML:",
+            id="invalid-yaml",
+        ),
+        pytest.param(
+            "sources: !!python/object:os.system {}\n",
+            "mapping.yml: line 1: not valid YAML:",
+            id="python-tag",
+        ),
+    ],
+)
+def test_broken_mapping_files_are_refused_in_one_line(export, warehouse, capsys, text, expected):
+    assert_refused([mapping_text(export, text)], capsys, warehouse, expected)
+
+
+def test_a_mapping_that_is_not_utf8_or_not_there(export, warehouse, capsys):
+    latin = export / "mapping.yml"
+    latin.write_bytes("# Zeitzone für die Bestellungen\ntimezone: UTC\n".encode("latin-1"))
+    assert_refused([latin], capsys, warehouse, "mapping.yml: not UTF-8 text (save the mapping")
+    assert_refused([export / "none.yml"], capsys, warehouse, "cannot read mapping", "none.yml")
+    assert_refused([export], capsys, warehouse, "cannot read mapping")
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        pytest.param(
+            "/etc/passwd",
+            "sources.orders.file: an absolute path (give a path inside",
+            id="absolute",
+        ),
+        pytest.param(
+            "../outside/orders.csv",
+            "sources.orders.file: leads outside the mapping's folder through '..'",
+            id="dot-dot",
+        ),
+        pytest.param(
+            "linked.csv",
+            "sources.orders.file: leads outside the mapping's folder through a symbolic link",
+            id="symlink",
+        ),
+    ],
+)
+def test_a_mappings_file_stays_inside_its_folder(export, warehouse, capsys, file, expected):
+    outside = export.parent / "outside"
+    outside.mkdir()
+    (export / "orders.csv").rename(outside / "orders.csv")
+    os.symlink(outside / "orders.csv", export / "linked.csv")
+    mapping = write_mapping(export, {"file": file})
+    line = assert_refused([mapping], capsys, warehouse, expected)
+    assert "or pass the file on the command line: --file orders=PATH" in line
+    # Named on the command line, the same file is the user's explicit choice.
+    load(mapping, warehouse, capsys, "--file", f"orders={outside / 'orders.csv'}")
+
+
+def test_a_symlink_inside_the_folder_is_followed(export, tmp_path, capsys):
+    (export / "data").mkdir()
+    (export / "orders.csv").rename(export / "data" / "orders.csv")
+    os.symlink(export / "data" / "orders.csv", export / "orders.csv")
+    load(write_mapping(export), tmp_path / "wh.duckdb", capsys)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(
+            ["--file", "order=x.csv"],
+            "--file 'order=x.csv': no raw table 'order' (did you mean orders?)",
+            id="file-unknown-table",
+        ),
+        pytest.param(["--file", "orders"], "--file 'orders': expected TABLE=PATH", id="file-no-="),
+        pytest.param(
+            ["--file", "orders=a.csv", "--file", "orders=b.csv"],
+            "--file orders=...: given twice",
+            id="file-twice",
+        ),
+        pytest.param(
+            ["--loaded-at", "yesterday"],
+            "--loaded-at 'yesterday': auto, event, now or an ISO timestamp",
+            id="loaded-at",
+        ),
+    ],
+)
+def test_bad_flags_are_usage_errors(export, warehouse, capsys, argv, expected):
+    assert_refused([export / "mapping.yml", *argv], capsys, warehouse, expected, code=2)
+
+
+def test_a_source_named_on_the_command_line_must_be_in_the_mapping(export, warehouse, capsys):
+    assert_refused(
+        [export / "mapping.yml", "--file", f"reviews={export / 'orders.csv'}"],
+        capsys,
+        warehouse,
+        "--file reviews=...: the mapping has no source reviews (add sources.reviews",
+    )
+
+
+def test_a_db_that_is_not_a_duckdb_file_is_refused(export, capsys):
+    # DuckDB would open the CSV as an empty in-memory database: the load would vanish.
+    not_a_warehouse = export / "orders.csv"
+    before = fingerprint(not_a_warehouse)
+    result = run([export / "mapping.yml", "--db", not_a_warehouse], capsys)
+    assert_one_line_error(result, "orders.csv: not a DuckDB warehouse (give the warehouse file")
+    assert fingerprint(not_a_warehouse) == before
