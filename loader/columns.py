@@ -29,10 +29,16 @@ def file_column(source: SourceMapping, column: str, name: str, file_types: dict[
     return identifier(name)
 
 
-def _column_hint(name: str, file_types: dict[str, str]) -> str:
+def _one_column_of_many(file_types: dict[str, str]) -> bool:
+    """A header read as one column that holds a separator: the wrong csv.delimiter."""
     names = list(file_types)
-    if len(names) == 1 and any(sep in names[0] for sep in ";,\t|"):
+    return len(names) == 1 and any(sep in names[0] for sep in ";,\t|")
+
+
+def _column_hint(name: str, file_types: dict[str, str]) -> str:
+    if _one_column_of_many(file_types):
         return "the header reads as one column: set csv.delimiter in the mapping"
+    names = list(file_types)
     return did_you_mean(name, names, f"the file has {len(names)} other columns: check the mapping")
 
 
@@ -46,9 +52,14 @@ def source_expression(source: SourceMapping, column: str, file_types: dict[str, 
         return file_column(source, column, column, file_types)
     if column in OPTIONAL_COLUMNS:
         return None
+    fix = (
+        f"name the file's column under sources.{source.table}.columns, or give a value under"
+        " constants"
+    )
+    if _one_column_of_many(file_types):
+        fix = _column_hint(column, file_types)
     raise LoadError(
-        f"{source.file}: missing required column {column} of raw.{source.table} (name the"
-        f" file's column under sources.{source.table}.columns, or give a value under constants)"
+        f"{source.file}: missing required column {column} of raw.{source.table} ({fix})"
     )
 
 

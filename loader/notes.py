@@ -49,6 +49,10 @@ class Note:
         return f"{text}: quarantined as {self.reason}" if self.reason else text
 
 
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
 def _counted(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
     return con.execute(sql).fetchone()
 
@@ -122,7 +126,8 @@ def category_notes(
             notes.append(
                 Note(
                     outside,
-                    f"with a {column} outside {', '.join(allowed)} ({shown}; map it under values)",
+                    f"with {_a(column)} outside {', '.join(allowed)}"
+                    f" ({shown}; map it under values)",
                     UNKNOWN_CATEGORY,
                 )
             )
@@ -160,8 +165,8 @@ def amount_notes(
         )
         problems = [
             (non_finite, f"with a non-finite {column} (NaN or infinity)", "non_finite_value"),
-            (huge, f"with an {column} of {HUGE_AMOUNT:.0e} or more", "absurd_value"),
-            (huge_negative, f"with an {column} of -{HUGE_AMOUNT:.0e} or less", "negative_value"),
+            (huge, f"with {_a(column)} of {HUGE_AMOUNT:.0e} or more", "absurd_value"),
+            (huge_negative, f"with {_a(column)} of -{HUGE_AMOUNT:.0e} or less", "negative_value"),
         ]
         notes += [Note(n, what, reason) for n, what, reason in problems if n]
     return notes
@@ -187,7 +192,7 @@ def id_notes(
         problems = [
             (
                 normalised,
-                f"with a {column} normalised (zero-width, control or full-width characters,"
+                f"with {_a(column)} normalised (zero-width, control or full-width characters,"
                 " Unicode or surrounding spaces)",
                 None,
             )
@@ -195,7 +200,7 @@ def id_notes(
         if column in checked:
             problems += [
                 (missing, f"without {column}", checked[column]),
-                (long, f"with a {column} longer than {MAX_ID_LENGTH} characters", "invalid_id"),
+                (long, f"with {_a(column)} longer than {MAX_ID_LENGTH} characters", "invalid_id"),
             ]
         notes += [Note(n, what, reason) for n, what, reason in problems if n]
     return notes
