@@ -17,7 +17,7 @@ from loader.load import LOADED_AT_POLICIES, LoadError, SourceReport, load
 from loader.mapping import MappingError, did_you_mean, read_mapping
 from warehouse.cli import Parser
 from warehouse.contract import RAW_SCHEMA, RAW_TABLES
-from warehouse.database import DB_PATH_ENV_VAR, resolve_db_path
+from warehouse.database import DB_PATH_ENV_VAR, WarehouseError, resolve_db_path
 
 # A DuckDB database file has these bytes at offset 8 (after a checksum).
 DUCKDB_MAGIC = b"DUCK"
@@ -114,16 +114,16 @@ def summary(db_path: Path, reports: list[SourceReport], mapped: set[str]) -> lis
 def main(argv: list[str] | None = None) -> int:
     """Load the mapping's exports; 0 on success, 1 with a one-line error."""
     args = parse_args(argv)
-    db_path = resolve_db_path(args.db)
     try:
+        db_path = resolve_db_path(args.db)
         check_warehouse_file(db_path)
         mapping = read_mapping(args.mapping, args.file)
         reports = load(mapping, db_path, args.loaded_at)
-    except (MappingError, LoadError) as exc:
+    except (MappingError, LoadError, WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"error: interrupted: nothing was loaded into {db_path}", file=sys.stderr)
+        print("error: interrupted: nothing was loaded", file=sys.stderr)
         return 130
     if not args.quiet:
         print("\n".join(summary(db_path, reports, set(mapping.sources))))

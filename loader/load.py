@@ -84,15 +84,13 @@ def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceRepo
         file_column(source, "currency", source.currency_column, file_types)
     contract = {c: k for c, k in RAW_TABLES[source.table].items() if c != LOADED_AT_COLUMN}
     raw_values = {c: source_expression(source, c, file_types) for c in contract}
-    typed = {
-        c: typed_expression(source, c, kind, raw_values[c], file_type(source, c, file_types))
-        if raw_values[c]
-        else "null"
-        for c, kind in contract.items()
-    }
+    # A column that does not parse as a whole is refused before any row is typed.
+    report.notes += notes.unparseable_notes(con, source, contract, raw_values, file_types)
     id_column = ID_COLUMN[source.table]
     select = ",\n".join(
-        f"cast({typed[c]} as {kind}) as {c}" for c, kind in contract.items() if c != id_column
+        f"cast({typed_sql(source, c, kind, raw_values[c], file_types)} as {kind}) as {c}"
+        for c, kind in contract.items()
+        if c != id_column
     )
     id_sql = normalized_id_sql("source_id")
     if raw_values[id_column] is None:
@@ -106,8 +104,19 @@ def prepare(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> SourceRepo
         f" {select} from export_file)"
     )
     report.rows_read = con.execute("select count(*) from prepared").fetchone()[0]
-    report.notes += check_rows(con, source, contract, raw_values, file_types)
+    report.notes += [
+        *notes.category_notes(con, source.table, raw_values),
+        *notes.currency_notes(con, source),
+        *notes.amount_notes(con, source.table, contract),
+        *notes.id_notes(con, source, contract, raw_values),
+    ]
     return report
+
+
+def typed_sql(source, column: str, kind: str, raw: str | None, file_types) -> str:
+    if raw is None:
+        return "null"
+    return typed_expression(source, column, kind, raw, file_type(source, column, file_types))
 
 
 def derived_id_sql(contract: dict[str, str], id_column: str) -> tuple[str, list[str]]:
@@ -116,17 +125,6 @@ def derived_id_sql(contract: dict[str, str], id_column: str) -> tuple[str, list[
     identity = [c for c in contract if c != id_column and c not in MUTABLE_COLUMNS]
     parts = ", ".join(f"coalesce(cast({c} as varchar), '')" for c in identity)
     return f"'derived-' || md5(concat_ws('|', {parts}))", identity
-
-
-def check_rows(con, source, contract, raw_values, file_types) -> list[notes.Note]:
-    """Fail on a column that does not parse as a whole; count individual bad rows."""
-    return [
-        *notes.unparseable_notes(con, source, contract, raw_values, file_types),
-        *notes.category_notes(con, source.table, raw_values),
-        *notes.currency_notes(con, source),
-        *notes.amount_notes(con, source.table, contract),
-        *notes.id_notes(con, source, contract, raw_values),
-    ]
 
 
 def file_sha256(path: Path) -> str:

@@ -114,15 +114,20 @@ def assert_one_line_error(result: Result, *expected: str, code: int = 1) -> str:
     return line.strip()
 
 
+def assert_refused_on(db: Path, argv: list, capsys, *expected: str, code: int = 1) -> str:
+    """Refused in one line, and `db` byte for byte as before (still absent if it was)."""
+    before = fingerprint(db)
+    line = assert_one_line_error(run([*argv, "--db", db], capsys), *expected, code=code)
+    assert fingerprint(db) == before, f"{db} changed"
+    return line
+
+
 def assert_refused(argv: list, capsys, existing: Path, *expected: str, code: int = 1) -> str:
     """Refused against a new warehouse (not created) and an existing one (untouched)."""
     new = existing.with_name("never_created.duckdb")
-    for db in (new, existing):
-        before = fingerprint(db)
-        line = assert_one_line_error(run([*argv, "--db", db], capsys), *expected, code=code)
-        assert fingerprint(db) == before, f"{db} changed"
+    assert_refused_on(new, argv, capsys, *expected, code=code)
     assert not new.exists()
-    return line
+    return assert_refused_on(existing, argv, capsys, *expected, code=code)
 
 
 def copy_warehouse(source: Path, folder: Path) -> Path:
