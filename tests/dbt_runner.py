@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ def run_dbt(
     """`dbt <args>` in `project` (the repo root) on the warehouse `db`; artifacts go to `target`."""
     cmd = [DBT, *args, "--target-path", str(target), "--log-path", str(target / "logs")]
     if vars_:
-        cmd += ["--vars", repr(vars_).replace("'", '"')]
+        cmd += ["--vars", json.dumps(vars_)]  # JSON is YAML, and quotes inside values survive
     env = {**os.environ, "CHURN_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
