@@ -5,6 +5,10 @@ never passes the load time, and a file is not loaded twice under two mappings.""
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from loader.mapping import read_mapping
 from loader.notes import MAX_BAD_SHARE
 from tests.conftest import query
 from tests.loader.hostile import (
+    COLUMNS,
     SECRET,
     assert_refused,
     assert_refused_on,
@@ -242,3 +247,76 @@ def test_a_warehouse_that_cannot_be_opened_is_one_line(export, tmp_path, capsys)
     blocker.write_text("not a folder")
     assert_refused_on(blocker / "wh.duckdb", [export / "mapping.yml"], capsys, "a_file")
     assert blocker.read_text() == "not a folder"
+
+
+def test_quotes_in_names_paths_codes_and_values_are_sql_text(tmp_path, capsys):
+    """Every user value reaches SQL through one quoting helper: a quote in a column
+    name, a file name, a currency code or a category value is just a character."""
+    folder = tmp_path / "it's an export"
+    folder.mkdir()
+    rows = order_rows()
+    header = ['Order "Nº"', "Cust'omer", *COLUMNS[2:], "Cur'rency"]
+    renamed = [
+        {
+            header[0]: r["order_id"],
+            header[1]: r["customer_id"],
+            **{c: r[c] for c in COLUMNS[2:]},
+            "status": "Voided'; drop table raw.orders; --" if i == 0 else r["status"],
+            header[-1]: "E'UR",
+        }
+        for i, r in enumerate(rows)
+    ]
+    write_csv(folder / "o'rders.csv", renamed, header=header)
+    mapping = write_mapping(
+        folder,
+        {
+            "file": "o'rders.csv",
+            "columns": {"order_id": header[0], "customer_id": header[1]},
+            "currency": {"column": header[-1], "rates": {"E'UR": 2.0}},
+            "values": {"status": {"cancelled": ["Voided'; drop table raw.orders; --"]}},
+        },
+    )
+    db = tmp_path / "wh.duckdb"
+    assert "200 new of 200 rows" in load(mapping, db, capsys).out
+    first = query(
+        db, f"select status, order_value from raw.orders where order_id = '{SECRET}-00000'"
+    )
+    assert first == [("cancelled", 21.0)]
+
+
+# The loader in a process of its own that stops in the middle of a load (after
+# the export is read and checked, before rows are appended) until it is killed.
+STOPS_MID_LOAD = """
+import sys, time
+from pathlib import Path
+import loader.load
+def stop(*args):
+    Path(sys.argv[1]).touch()
+    time.sleep(60)
+loader.load.insert_new = stop
+from loader.cli import main
+raise SystemExit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-warehouse", "existing-warehouse"])
+def test_sigterm_mid_load_leaves_the_warehouse_as_it_was(export, warehouse, tmp_path, existing):
+    db = warehouse if existing else tmp_path / "new.duckdb"
+    before = fingerprint(db)
+    marker = tmp_path / "mid-load"
+    argv = [marker, export / "mapping.yml", "--db", db]
+    process = subprocess.Popen(
+        [sys.executable, "-c", STOPS_MID_LOAD, *map(str, argv)],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    deadline = time.monotonic() + 30
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert fingerprint(db) == before
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(f".{db.name}")) == []
