@@ -18,185 +18,131 @@ def mapping_text(folder, text: str):
     return path
 
 
-@pytest.mark.parametrize(
-    ("top", "source", "expected"),
-    [
-        pytest.param(
-            {"timezon": "UTC"}, {}, "timezon: unknown key (did you mean timezone?)", id="top-key"
-        ),
-        pytest.param(
-            {},
-            {"csv": {"delimter": ";"}},
-            "sources.orders.csv.delimter: unknown key (did you mean delimiter?)",
-            id="csv-key",
-        ),
-        pytest.param(
-            {},
-            {"currency": {"colum": "c", "rates": {"EUR": 1}}},
-            "sources.orders.currency.colum: unknown key (did you mean column?)",
-            id="currency-key",
-        ),
-        pytest.param(
-            {},
-            {"timestamp_fmt": "%Y"},
-            "sources.orders.timestamp_fmt: unknown key (did you mean timestamp_format?)",
-            id="source-key",
-        ),
-        pytest.param(
-            {},
-            {"values": ["completed"]},
-            "sources.orders.values: must be a mapping (key: value), got a list (category column:",
-            id="values-a-list",
-        ),
-        pytest.param(
-            {},
-            {"values": {"status": {"completed": "Shipped"}}},
-            "sources.orders.values.status.completed: must be a list ([a, b]), got text",
-            id="values-not-lists",
-        ),
-        pytest.param(
-            {},
-            {"values": {"status": {"completed": [True]}}},
-            "sources.orders.values.status.completed[0]: True is a YAML boolean: quote the value",
-            id="values-boolean",
-        ),
-        pytest.param(
-            {},
-            {"values": {"status": {"canceled": ["x"]}}},
-            "sources.orders.values.status.canceled: not an accepted status"
-            " (did you mean cancelled?)",
-            id="values-unknown-contract-value",
-        ),
-        pytest.param(
-            {},
-            {"values": {"status": {"completed": ["Done"], "returned": ["done"]}}},
-            "sources.orders.values.status.returned: 'done' is also listed under completed",
-            id="values-ambiguous",
-        ),
-        pytest.param(
-            {},
-            {"values": {"state": {"completed": ["Done"]}}},
-            "sources.orders.values.state: not a category column of raw.orders"
-            " (did you mean status?)",
-            id="values-unknown-column",
-        ),
-        *[
-            pytest.param(
-                {},
-                {"amount_divisor": value},
-                f"sources.orders.amount_divisor: must be a finite positive number, got {shown}"
-                " (e.g. amount_divisor: 100 for amounts in cents)",
-                id=f"divisor-{shown}",
-            )
-            for value, shown in [
-                ("hundred", "'hundred'"),
-                (float("nan"), "nan"),
-                (float("inf"), "inf"),
-                (0, "0"),
-                (-1, "-1"),
-            ]
-        ],
-        pytest.param(
-            {},
-            {"currency": {"column": "c", "rates": {"GBP": float("nan")}}},
-            "sources.orders.currency.rates.GBP: must be a finite positive number, got nan",
-            id="rate-nan",
-        ),
-        pytest.param(
-            {},
-            {"currency": {"column": "c", "rates": {}}},
-            "sources.orders.currency.rates: needs at least one rate",
-            id="rates-empty",
-        ),
-        pytest.param(
-            {},
-            {"csv": {"delimiter": ";;"}},
-            "sources.orders.csv.delimiter: ';;' is not one character (other than a line break)",
-            id="delimiter-two-characters",
-        ),
-        pytest.param(
-            {},
-            {"csv": {"decimal_separator": "_"}},
-            "sources.orders.csv.decimal_separator: '_' is not a decimal separator ('.' or ',')",
-            id="decimal-separator",
-        ),
-        pytest.param(
-            {},
-            {"csv": {"encoding": "cp1252"}},
-            "sources.orders.csv.encoding: 'cp1252' is not read offline"
-            " (DuckDB reads utf-8, latin-1 and utf-16",
-            id="encoding-not-built-in",
-        ),
-        pytest.param(
-            {},
-            {"csv": {"encoding": "klingon"}},
-            "sources.orders.csv.encoding: unknown encoding 'klingon' (utf-8, latin-1 or utf-16)",
-            id="encoding-unknown",
-        ),
-        pytest.param(
-            {},
-            {"timestamp_format": "%d/%m/%Y %Q"},
-            "sources.orders.timestamp_format: '%d/%m/%Y %Q' is not a valid pattern",
-            id="timestamp-format-invalid",
-        ),
-        pytest.param(
-            {},
-            {"timestamp_format": "dd/mm/yyyy"},
-            "sources.orders.timestamp_format: 'dd/mm/yyyy' has no % directive",
-            id="timestamp-format-no-directive",
-        ),
-        pytest.param(
-            {"timezone": "Europe/Berlinn"},
-            {},
-            "timezone: unknown time zone 'Europe/Berlinn' (did you mean Europe/Berlin?)",
-            id="timezone-typo",
-        ),
-        pytest.param(
-            {"timezone": "CEST"},
-            {},
-            "timezone: unknown time zone 'CEST' (",
-            id="timezone-abbreviation",
-        ),
-        pytest.param(
-            {},
-            {"columns": {"order_total": "order_value"}},
-            "sources.orders.columns.order_total: not a column of raw.orders"
-            " (did you mean order_value?)",
-            id="unknown-contract-column",
-        ),
-        pytest.param(
-            {},
-            {"constants": {"status": "complete"}},
-            "sources.orders.constants.status: 'complete' is not an accepted status"
-            " (did you mean completed?)",
-            id="constant-category",
-        ),
-        pytest.param(
-            {},
-            {"constants": {"item_count": 1.5}},
-            "sources.orders.constants.item_count: must be a whole number, got 1.5",
-            id="constant-type",
-        ),
-        pytest.param(
-            {},
-            {"constants": {"order_value": float("inf")}},
-            "sources.orders.constants.order_value: must be a finite number, got inf",
-            id="constant-infinite",
-        ),
-        pytest.param(
-            {},
-            {"constants": {"customer_id": "C1"}},
-            "sources.orders.constants.customer_id: an id cannot be a constant",
-            id="constant-id",
-        ),
-        pytest.param(
-            {},
-            {"constants": {"ordered_at": "2020-01-01"}},
-            "sources.orders.constants.ordered_at: an event time cannot be a constant",
-            id="constant-event-time",
-        ),
+# id: (keys of the orders source, what the error says after "sources.orders.")
+SOURCE_MISTAKES = {
+    "csv-key": ({"csv": {"delimter": ";"}}, "csv.delimter: unknown key (did you mean delimiter?)"),
+    "currency-key": (
+        {"currency": {"colum": "c", "rates": {"EUR": 1}}},
+        "currency.colum: unknown key (did you mean column?)",
+    ),
+    "source-key": (
+        {"timestamp_fmt": "%Y"},
+        "timestamp_fmt: unknown key (did you mean timestamp_format?)",
+    ),
+    "values-a-list": (
+        {"values": ["completed"]},
+        "values: must be a mapping (key: value), got a list (category column:",
+    ),
+    "values-not-lists": (
+        {"values": {"status": {"completed": "Shipped"}}},
+        "values.status.completed: must be a list ([a, b]), got text",
+    ),
+    "values-boolean": (
+        {"values": {"status": {"completed": [True]}}},
+        "values.status.completed[0]: True is a YAML boolean: quote the value",
+    ),
+    "values-unknown-contract-value": (
+        {"values": {"status": {"canceled": ["x"]}}},
+        "values.status.canceled: not an accepted status (did you mean cancelled?)",
+    ),
+    "values-ambiguous": (
+        {"values": {"status": {"completed": ["Done"], "returned": ["done"]}}},
+        "values.status.returned: 'done' is also listed under completed",
+    ),
+    "values-unknown-column": (
+        {"values": {"state": {"completed": ["Done"]}}},
+        "values.state: not a category column of raw.orders (did you mean status?)",
+    ),
+    **{
+        f"divisor-{shown}": (
+            {"amount_divisor": value},
+            f"amount_divisor: must be a finite positive number, got {shown}"
+            " (e.g. amount_divisor: 100 for amounts in cents)",
+        )
+        for value, shown in [
+            ("hundred", "'hundred'"),
+            (float("nan"), "nan"),
+            (float("inf"), "inf"),
+            (0, "0"),
+            (-1, "-1"),
+        ]
+    },
+    "rate-nan": (
+        {"currency": {"column": "c", "rates": {"GBP": float("nan")}}},
+        "currency.rates.GBP: must be a finite positive number, got nan",
+    ),
+    "rates-empty": (
+        {"currency": {"column": "c", "rates": {}}},
+        "currency.rates: needs at least one rate",
+    ),
+    "delimiter-two-characters": (
+        {"csv": {"delimiter": ";;"}},
+        "csv.delimiter: ';;' is not one character (other than a line break)",
+    ),
+    "decimal-separator": (
+        {"csv": {"decimal_separator": "_"}},
+        "csv.decimal_separator: '_' is not a decimal separator ('.' or ',')",
+    ),
+    "encoding-not-built-in": (
+        {"csv": {"encoding": "cp1252"}},
+        "csv.encoding: 'cp1252' is not read offline (DuckDB reads utf-8, latin-1 and utf-16",
+    ),
+    "encoding-unknown": (
+        {"csv": {"encoding": "klingon"}},
+        "csv.encoding: unknown encoding 'klingon' (utf-8, latin-1 or utf-16)",
+    ),
+    "timestamp-format-invalid": (
+        {"timestamp_format": "%d/%m/%Y %Q"},
+        "timestamp_format: '%d/%m/%Y %Q' is not a valid pattern",
+    ),
+    "timestamp-format-no-directive": (
+        {"timestamp_format": "dd/mm/yyyy"},
+        "timestamp_format: 'dd/mm/yyyy' has no % directive",
+    ),
+    "unknown-contract-column": (
+        {"columns": {"order_total": "order_value"}},
+        "columns.order_total: not a column of raw.orders (did you mean order_value?)",
+    ),
+    "constant-category": (
+        {"constants": {"status": "complete"}},
+        "constants.status: 'complete' is not an accepted status (did you mean completed?)",
+    ),
+    "constant-type": (
+        {"constants": {"item_count": 1.5}},
+        "constants.item_count: must be a whole number, got 1.5",
+    ),
+    "constant-infinite": (
+        {"constants": {"order_value": float("inf")}},
+        "constants.order_value: must be a finite number, got inf",
+    ),
+    "constant-id": (
+        {"constants": {"customer_id": "C1"}},
+        "constants.customer_id: an id cannot be a constant",
+    ),
+    "constant-event-time": (
+        {"constants": {"ordered_at": "2020-01-01"}},
+        "constants.ordered_at: an event time cannot be a constant",
+    ),
+}
+# id: (top-level keys, the error after the mapping file's name)
+TOP_MISTAKES = {
+    "top-key": ({"timezon": "UTC"}, "timezon: unknown key (did you mean timezone?)"),
+    "timezone-typo": (
+        {"timezone": "Europe/Berlinn"},
+        "timezone: unknown time zone 'Europe/Berlinn' (did you mean Europe/Berlin?)",
+    ),
+    "timezone-abbreviation": ({"timezone": "CEST"}, "timezone: unknown time zone 'CEST' ("),
+}
+MISTAKES = [
+    *[
+        pytest.param({}, source, "sources.orders." + said, id=i)
+        for i, (source, said) in SOURCE_MISTAKES.items()
     ],
-)
+    *[pytest.param(top, {}, said, id=i) for i, (top, said) in TOP_MISTAKES.items()],
+]
+
+
+@pytest.mark.parametrize(("top", "source", "expected"), MISTAKES)
 def test_mapping_mistakes_are_refused_in_one_line(export, warehouse, capsys, top, source, expected):
     mapping = write_mapping(export, source, **top)
     assert_refused([mapping], capsys, warehouse, MAPPING + expected)
