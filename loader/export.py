@@ -126,12 +126,6 @@ def _codec(source: SourceMapping) -> str:
     return "utf-16" if mark == b"\xff\xfe" else "utf-16-le"
 
 
-def _delimiter(source: SourceMapping) -> str:
-    if source.delimiter:
-        return source.delimiter
-    return "\t" if source.file.name.lower().removesuffix(".gz").endswith(".tsv") else ","
-
-
 def where_in_file(source: SourceMapping, row_number: int) -> str:
     """A data row's place as the user finds it: a CSV line (the header is line 1;
     a value with line breaks counts as one line) or a Parquet row."""
@@ -146,7 +140,7 @@ def csv_header(source: SourceMapping) -> list[str]:
     with _open_bytes(source.file) as raw:
         text = codecs.getreader(codec)(raw)
         try:
-            header = next(csv.reader(text, delimiter=_delimiter(source), quotechar=source.quote))
+            header = next(csv.reader(text, delimiter=source.delimiter, quotechar=source.quote))
         except StopIteration:
             raise LoadError(f"{source.file}: empty file (export it again with a header)") from None
         except (csv.Error, UnicodeDecodeError):
@@ -209,7 +203,7 @@ def _column_at(prefix: bytes, header: list[str] | None, source: SourceMapping) -
     if not header or not prefix:
         return ""
     text = prefix.decode(source.encoding, errors="replace")
-    fields = next(csv.reader([text], delimiter=_delimiter(source), quotechar=source.quote), [])
+    fields = next(csv.reader([text], delimiter=source.delimiter, quotechar=source.quote), [])
     index = max(len(fields) - 1, 0)
     return f", column {header[index].strip()[:80]!r}" if index < len(header) else ""
 
@@ -220,7 +214,7 @@ def _read_csv_sql(source: SourceMapping, header: list[str]) -> str:
         "auto_detect": "false",
         "header": "true",
         "columns": f"{{{columns}}}",
-        "delim": literal(_delimiter(source)),
+        "delim": literal(source.delimiter),
         "quote": literal(source.quote),
         "escape": literal(source.quote),
         "encoding": literal(source.encoding),

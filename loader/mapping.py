@@ -284,7 +284,7 @@ class SourceMapping:
     currency_rates: dict[str, float] = field(default_factory=dict)
     # category column -> contract value -> export values, lower-cased and sorted
     values: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    delimiter: str | None = None
+    delimiter: str = ","
     decimal_separator: str = "."
     encoding: str = "utf-8"
     quote: str = '"'
@@ -332,7 +332,7 @@ def _parse_yaml(path: Path) -> object:
     except UnicodeDecodeError:
         raise MappingError(f"{path}: not UTF-8 text (save the mapping as UTF-8)") from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python tags
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark else ""
@@ -400,9 +400,10 @@ def _source(
     path: Path, table: str, source: Source, timezone: str, file: Path | None
 ) -> SourceMapping:
     _check_source(path, table, source)
+    file = file or _resolve_file(path, table, source.file)
     return SourceMapping(
         table=table,
-        file=file or _resolve_file(path, table, source.file),
+        file=file,
         timezone=timezone,
         columns=dict(source.columns),
         constants=dict(source.constants),
@@ -414,11 +415,16 @@ def _source(
             column: {target: sorted({v.lower() for v in names}) for target, names in groups.items()}
             for column, groups in source.values.items()
         },
-        delimiter=source.csv.delimiter,
+        delimiter=source.csv.delimiter or _default_delimiter(file),
         decimal_separator=source.csv.decimal_separator,
         encoding=source.csv.encoding,
         quote=source.csv.quote,
     )
+
+
+def _default_delimiter(file: Path) -> str:
+    """Never guessed from the content: a comma, or a tab in a .tsv (.tsv.gz) file."""
+    return "\t" if file.name.lower().removesuffix(".gz").endswith(".tsv") else ","
 
 
 def _resolve_file(path: Path, table: str, name: str) -> Path:

@@ -305,3 +305,13 @@ def test_parquet_types_that_cannot_be_interpreted_are_refused(
 def test_an_unmapped_struct_column_is_ignored(export, tmp_path, capsys):
     write_parquet(export, "*, {'a': 1} as extra")
     assert "200 new" in load(export / "mapping.yml", tmp_path / "wh.duckdb", capsys).out
+
+
+def test_a_tsv_is_read_with_tabs_and_the_default_delimiter_is_a_setting(export, tmp_path, capsys):
+    orders_csv(export, delimiter="\t").rename(export / "orders.tsv")
+    write_mapping(export, {"file": "orders.tsv"})
+    db = tmp_path / "wh.duckdb"
+    assert "200 new of 200 rows" in load(export / "mapping.yml", db, capsys).out
+    # Spelling out the default changes no setting: the same file is skipped.
+    write_mapping(export, {"file": "orders.tsv", "csv": {"delimiter": "\t"}})
+    assert "skipped, same content" in load(export / "mapping.yml", db, capsys).out
