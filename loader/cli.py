@@ -9,6 +9,7 @@ See loader.load for what loading does and loader.mapping for the mapping file.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from warehouse.database import DB_PATH_ENV_VAR, WarehouseError, resolve_db_path
 # A DuckDB database file has these bytes at offset 8 (after a checksum).
 DUCKDB_MAGIC = b"DUCK"
 DUCKDB_MAGIC_END = 12
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -79,6 +81,12 @@ def files_by_table(parser: Parser, items: list[str]) -> dict[str, Path]:
     return files
 
 
+def one_line(message: str) -> str:
+    """The message with control characters escaped: a key, file or column name
+    holding a line break (or a terminal escape) stays on the one line."""
+    return CONTROL.sub(lambda found: repr(found[0])[1:-1], message)
+
+
 def check_warehouse_file(db_path: Path) -> None:
     """An existing --db file must be a DuckDB database: DuckDB opens another file (a
     CSV export given by mistake) as an empty in-memory database, and the load is lost."""
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         mapping = read_mapping(args.mapping, args.file)
         reports = load(mapping, db_path, args.loaded_at)
     except (MappingError, LoadError, WarehouseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted: nothing was loaded", file=sys.stderr)

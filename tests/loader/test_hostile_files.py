@@ -315,3 +315,14 @@ def test_a_tsv_is_read_with_tabs_and_the_default_delimiter_is_a_setting(export, 
     # Spelling out the default changes no setting: the same file is skipped.
     write_mapping(export, {"file": "orders.tsv", "csv": {"delimiter": "\t"}})
     assert "skipped, same content" in load(export / "mapping.yml", db, capsys).out
+
+
+def test_names_with_line_breaks_stay_on_one_line(export, warehouse, capsys):
+    orders_csv(export, header=["customer\nid" if c == "customer_id" else c for c in COLUMNS])
+    write_mapping(export, {"columns": {"customer_id": "customer id"}})
+    assert_refused(
+        [export / "mapping.yml"],
+        capsys,
+        warehouse,
+        "no column 'customer id' for customer_id (did you mean customer\\nid?)",
+    )
