@@ -318,7 +318,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node)
             if key in seen:
                 raise yaml.MarkedYAMLError(
-                    problem=f"key {key!r} appears twice", problem_mark=key_node.start_mark
+                    problem=f"key {key!r} appears twice (keep one)",
+                    problem_mark=key_node.start_mark,
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -484,12 +485,12 @@ def _constant_problem(table: str, column: str, value: object) -> str | None:
     if column == EVENT_TIME_COLUMN[table] or kind == "TIMESTAMP":
         return "an event time cannot be a constant (map the export's column under columns)"
     if value is None or isinstance(value, (bool, list, dict)):
-        return f"must be a single value, got {_kind(value)}"
+        return f"must be a single value, got {_kind(value)} ({FIXES['constants']})"
     if kind in ("DOUBLE", "INTEGER"):
         number_ok = isinstance(value, (int, float)) and math.isfinite(value)
         if not number_ok or (kind == "INTEGER" and float(value) != int(value)):
             expected = "a whole number" if kind == "INTEGER" else "a finite number"
-            return f"must be {expected}, got {value!r}"
+            return f"must be {expected}, got {value!r} (e.g. {column}: 1)"
     allowed = ACCEPTED_VALUES.get(table, {}).get(column)
     if allowed and str(value).lower() not in allowed:
         return f"{value!r} is not an accepted {column} ({did_you_mean(value, allowed)})"

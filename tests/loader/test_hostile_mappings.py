@@ -109,7 +109,7 @@ SOURCE_MISTAKES = {
     ),
     "constant-type": (
         {"constants": {"item_count": 1.5}},
-        "constants.item_count: must be a whole number, got 1.5",
+        "constants.item_count: must be a whole number, got 1.5 (e.g. item_count: 1)",
     ),
     "constant-infinite": (
         {"constants": {"order_value": float("inf")}},
@@ -170,7 +170,7 @@ def test_mapping_mistakes_are_refused_in_one_line(export, warehouse, capsys, top
         ),
         pytest.param(
             "timezone: UTC\ntimezone: Europe/Berlin\nsources: {orders: {file: orders.csv}}\n",
-            "mapping.yml: line 2: not valid YAML: key 'timezone' appears twice",
+            "mapping.yml: line 2: not valid YAML: key 'timezone' appears twice (keep one)",
             id="duplicate-key",
         ),
         pytest.param(
