@@ -5,20 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 from seeds_gen.behaviour import BehaviourConfig
-from seeds_gen.generate import GenerationConfig, GeneratorError, generate
-from warehouse.cli import Parser
-from warehouse.database import resolve_db_path
+from seeds_gen.generate import (
+    MAX_CUSTOMERS,
+    MAX_DIRTY_RATE,
+    MAX_EFFECT,
+    MAX_SEED,
+    GenerationConfig,
+    GeneratorError,
+    generate,
+)
+from warehouse.cli import Parser, iso_date, number
+from warehouse.database import INTERRUPTED, WarehouseError, resolve_db_path
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+EFFECT = number(float, -MAX_EFFECT, MAX_EFFECT)
 
 
 def build_parser() -> Parser:
@@ -33,24 +35,27 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--customers",
-        type=int,
+        type=number(int, 1, MAX_CUSTOMERS),
         default=defaults.customers,
         help="number of customers (default: %(default)s)",
     )
     p.add_argument(
         "--start",
-        type=_date,
+        type=iso_date,
         default=defaults.start,
         help="first day of data (default: %(default)s)",
     )
     p.add_argument(
         "--end",
-        type=_date,
+        type=iso_date,
         default=defaults.end,
         help="data horizon, exclusive (default: %(default)s)",
     )
     p.add_argument(
-        "--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)"
+        "--seed",
+        type=number(int, 0, MAX_SEED),
+        default=defaults.seed,
+        help="random seed (default: %(default)s)",
     )
     p.add_db_option()
     p.add_argument(
@@ -58,7 +63,7 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--dirty-rate",
-        type=float,
+        type=number(float, 0, MAX_DIRTY_RATE, high_open=True),
         default=defaults.dirty_rate,
         help="share of extra bad rows per table: duplicates, bad ids, amounts, timestamps and"
         " categories, plus late arrivals (default: %(default)s)",
@@ -70,7 +75,7 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--truth-as-of",
-        type=_date,
+        type=iso_date,
         action="append",
         default=None,
         help="snapshot date for the true label probability"
@@ -78,7 +83,7 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--churn-window-days",
-        type=int,
+        type=number(int, 1),
         default=defaults.churn_window_days,
         help="label window for --truth (default: %(default)s)",
     )
@@ -90,31 +95,31 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--annual-churn",
-        type=float,
+        type=number(float, 0, 1, low_open=True, high_open=True),
         default=behaviour.annual_churn,
         help="P(churn within a year) of a reference customer (default: %(default)s)",
     )
     p.add_argument(
         "--loyalty-effect",
-        type=float,
+        type=EFFECT,
         default=behaviour.loyalty_effect,
         help="log hazard ratio by which loyalty membership protects (default: %(default)s)",
     )
     p.add_argument(
         "--engagement-effect",
-        type=float,
+        type=EFFECT,
         default=behaviour.engagement_effect,
         help="log hazard ratio per SD of browsing engagement (default: %(default)s)",
     )
     p.add_argument(
         "--satisfaction-effect",
-        type=float,
+        type=EFFECT,
         default=behaviour.satisfaction_effect,
         help="log hazard ratio per SD of satisfaction (default: %(default)s)",
     )
     p.add_argument(
         "--frequency-effect",
-        type=float,
+        type=EFFECT,
         default=behaviour.frequency_effect,
         help="log hazard ratio per SD of purchase rate (default: %(default)s)",
     )
@@ -123,8 +128,40 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    cfg = GenerationConfig(
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cfg = config_from_args(args)
+    try:
+        cfg.validate()
+    except GeneratorError as exc:
+        parser.error(str(exc))
+    started = time.perf_counter()
+    try:
+        db_path = resolve_db_path(args.db)
+        counts = generate(
+            cfg,
+            db_path,
+            overwrite=args.overwrite,
+            parquet_dir=args.parquet,
+            progress=False if args.quiet else None,
+        )
+    except (GeneratorError, WarehouseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        total = sum(counts.values())
+        print(f"wrote {total:,} raw rows to {db_path} in {elapsed:.1f}s")
+        for table, count in counts.items():
+            print(f"  raw.{table:<16} {count:>12,}")
+    return 0
+
+
+def config_from_args(args: argparse.Namespace) -> GenerationConfig:
+    return GenerationConfig(
         customers=args.customers,
         start=args.start,
         end=args.end,
@@ -141,26 +178,3 @@ def main(argv: list[str] | None = None) -> int:
             frequency_effect=args.frequency_effect,
         ),
     )
-    db_path = resolve_db_path(args.db)
-    started = time.perf_counter()
-    try:
-        counts = generate(
-            cfg,
-            db_path,
-            overwrite=args.overwrite,
-            parquet_dir=args.parquet,
-            progress=False if args.quiet else None,
-        )
-    except GeneratorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
-    if not args.quiet:
-        elapsed = time.perf_counter() - started
-        total = sum(counts.values())
-        print(f"wrote {total:,} raw rows to {db_path} in {elapsed:.1f}s")
-        for table, count in counts.items():
-            print(f"  raw.{table:<16} {count:>12,}")
-    return 0

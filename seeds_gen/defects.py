@@ -11,6 +11,9 @@ written to `generator.injected_defects` for the reconciliation tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 
 # defect -> the reject_reason the feature store must give the row (None: not rejected;
@@ -18,30 +21,44 @@ import numpy as np
 REJECT_REASON = {
     "duplicate": None,
     "late_arrival": None,
+    "missing_event_id": "missing_event_id",
     "missing_customer_id": "missing_customer_id",
     "unknown_customer_id": "unknown_customer_id",
+    "invalid_id": "invalid_id",
     "missing_timestamp": "missing_timestamp",
     "future_timestamp": "future_timestamp",
+    "timestamp_out_of_range": "timestamp_out_of_range",
     "event_before_signup": "event_before_signup",
     "unknown_category": "unknown_category",
     "negative_value": "negative_value",
     "absurd_value": "absurd_value",
+    "non_finite_value": "non_finite_value",
     "invalid_rating": "invalid_rating",
 }
 EVENT_DEFECTS = (
     "duplicate",
     "late_arrival",
+    "missing_event_id",
     "missing_customer_id",
     "unknown_customer_id",
+    "invalid_id",
     "missing_timestamp",
     "future_timestamp",
+    "timestamp_out_of_range",
     "event_before_signup",
 )
+VALUE_DEFECTS = ("unknown_category", "negative_value", "absurd_value")
 TABLE_DEFECTS = {
-    "customers": ("duplicate", "missing_customer_id", "future_timestamp"),
-    "orders": (*EVENT_DEFECTS, "unknown_category", "negative_value", "absurd_value"),
-    "site_visits": (*EVENT_DEFECTS, "unknown_category", "negative_value", "absurd_value"),
-    "loyalty_events": (*EVENT_DEFECTS, "unknown_category", "negative_value", "absurd_value"),
+    "customers": (
+        "duplicate",
+        "missing_customer_id",
+        "invalid_id",
+        "future_timestamp",
+        "timestamp_out_of_range",
+    ),
+    "orders": (*EVENT_DEFECTS, *VALUE_DEFECTS, "non_finite_value"),
+    "site_visits": (*EVENT_DEFECTS, *VALUE_DEFECTS),
+    "loyalty_events": (*EVENT_DEFECTS, *VALUE_DEFECTS),
     "reviews": (*EVENT_DEFECTS, "invalid_rating"),
     "support_tickets": (*EVENT_DEFECTS, "unknown_category"),
 }
@@ -52,6 +69,8 @@ VALUE_COLUMN = {
     "site_visits": ("session_seconds", 9_000_000),
     "loyalty_events": ("points", 80_000_000),
 }
+# The only float column of the raw contract: NaN and infinities can be written there.
+NON_FINITE_COLUMN = {"orders": "order_value"}
 CATEGORY_COLUMN = {
     "orders": "status",
     "site_visits": "device",
@@ -59,28 +78,42 @@ CATEGORY_COLUMN = {
     "support_tickets": "category",
 }
 UNKNOWN_CATEGORY = -1  # the writer renders it as a value outside the accepted set
+MISSING = -1  # an id number the writer renders as null
+# Customer numbers from here on are written as over-long ids (invalid_id): the
+# number minus the offset, zero-padded to OVERLONG_ID_LENGTH characters.
+OVERLONG_ID_OFFSET = 10**12
+OVERLONG_ID_LENGTH = 300
+# When timestamp_out_of_range rows happened: long before any shop's epoch.
+OUT_OF_RANGE_DATE = date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class Injection:
+    """What the injection needs to know about the chunk besides its rows."""
+
+    rate: float  # bad rows per row
+    horizon: float  # days from the first day of data to the horizon
+    out_of_range_day: float  # OUT_OF_RANGE_DATE, in days from the first day of data
+    signup: np.ndarray  # sign-up day per customer of the chunk
+    customer_offset: int  # the chunk's first customer number
 
 
 def inject(
     rng: np.random.Generator,
     table: str,
     rows: dict[str, np.ndarray],
-    rate: float,
-    horizon: float,
-    signup: np.ndarray,
-    customer_offset: int,
+    ctx: Injection,
     next_phantom_customer: int,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
     """Add bad rows to one table chunk.
 
     `rows` has an `id` column (int), `customer` (global customer number, -1 =
-    null), `at` and `loaded` (float days; NaN = null); `signup` is indexed by
-    `customer - customer_offset`. Returns the new rows, the record (position
-    of each defective row in the new rows, defect) and the next unused
-    phantom customer number (phantoms are ids no customer row has).
+    null), `at` and `loaded` (float days; NaN = null). Returns the new rows, the
+    record (position of each defective row in the new rows, defect) and the next
+    unused phantom customer number (phantoms are ids no customer row has).
     """
     n = rows["id"].size
-    n_bad = int(round(rate * n))
+    n_bad = int(round(ctx.rate * n))
     if n_bad == 0:
         return (
             rows,
@@ -90,7 +123,7 @@ def inject(
     defects = np.asarray(TABLE_DEFECTS[table], dtype=object)
     kinds = defects[rng.integers(0, defects.size, n_bad)]
     # Sources: distinct real rows well inside the horizon, so shifted load times stay in it.
-    eligible = np.flatnonzero(rows["loaded"] < horizon - 100.0)
+    eligible = np.flatnonzero(rows["loaded"] < ctx.horizon - 100.0)
     sources = rng.choice(eligible, size=min(n_bad, eligible.size), replace=False)
     kinds = kinds[: sources.size]
 
@@ -99,39 +132,13 @@ def inject(
 
     copy_src = sources[kinds != "late_arrival"]
     copy_kind = kinds[kinds != "late_arrival"]
-    copies = {name: col[copy_src].copy() for name, col in rows.items()}
+    copies = _copies(rng, rows, copy_src, copy_kind == "duplicate")
     m = copy_src.size
-    is_dup = copy_kind == "duplicate"
-    next_id = int(rows["id"].max()) + 1 if n else 0
-    copies["id"] = np.where(is_dup, copies["id"], next_id + np.arange(m))
-    copies["loaded"] = np.where(
-        is_dup, copies["loaded"] + rng.uniform(0.5, 5.0, m), copies["loaded"]
-    )
-
-    def corrupt(kind: str, column: str, values: np.ndarray) -> None:
-        sel = copy_kind == kind
-        copies[column] = np.where(sel, values, copies[column])
-
-    corrupt("missing_customer_id", "customer", np.full(m, -1))
     phantoms = next_phantom_customer + np.arange(m)
-    corrupt("unknown_customer_id", "customer", phantoms)
-    corrupt("missing_timestamp", "at", np.full(m, np.nan))
-    corrupt("future_timestamp", "at", copies["loaded"] + rng.uniform(1.0, 30.0, m))
-    if table == "customers":
-        # A customer row with a future sign-up also needs an id of its own.
-        corrupt("future_timestamp", "customer", phantoms)
-    else:
-        source_signup = signup[rows["customer"][copy_src] - customer_offset]
-        before = source_signup - rng.uniform(1.0, 60.0, m)
-        corrupt("event_before_signup", "at", before)
-    if table in CATEGORY_COLUMN:
-        corrupt("unknown_category", CATEGORY_COLUMN[table], np.full(m, UNKNOWN_CATEGORY))
-    if table in VALUE_COLUMN:
-        column, absurd = VALUE_COLUMN[table]
-        corrupt("negative_value", column, -np.abs(copies[column]) - 1)
-        corrupt("absurd_value", column, np.full(m, absurd, dtype=copies[column].dtype))
-    if table == "reviews":
-        corrupt("invalid_rating", "rating", rng.choice(np.array([0, 6, 9, 10]), m))
+    corrupted = _Corruption(copies, copy_kind)
+    corrupted.ids(table, phantoms)
+    corrupted.times(rng, table, ctx, rows["customer"][copy_src])
+    corrupted.values(rng, table)
 
     out = {name: np.concatenate([col, copies[name]]) for name, col in rows.items()}
     record = {
@@ -139,3 +146,64 @@ def inject(
         "defect": np.r_[np.full(late.size, "late_arrival", dtype=object), copy_kind],
     }
     return out, record, next_phantom_customer + m
+
+
+def _copies(
+    rng: np.random.Generator, rows: dict[str, np.ndarray], source: np.ndarray, is_dup: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Copies of the source rows: duplicates keep their id and load again later,
+    every other copy gets a new id (it is corrupted next)."""
+    copies = {name: col[source].copy() for name, col in rows.items()}
+    m = source.size
+    next_id = int(rows["id"].max()) + 1
+    copies["id"] = np.where(is_dup, copies["id"], next_id + np.arange(m))
+    copies["loaded"] = np.where(
+        is_dup, copies["loaded"] + rng.uniform(0.5, 5.0, m), copies["loaded"]
+    )
+    return copies
+
+
+@dataclass
+class _Corruption:
+    """Corrupts each copied row as its defect says, one column at a time."""
+
+    copies: dict[str, np.ndarray]
+    kinds: np.ndarray  # the defect of each copy
+
+    def put(self, kind: str, column: str, values: np.ndarray | float) -> None:
+        self.copies[column] = np.where(self.kinds == kind, values, self.copies[column])
+
+    def ids(self, table: str, phantoms: np.ndarray) -> None:
+        self.put("missing_event_id", "id", MISSING)
+        self.put("missing_customer_id", "customer", MISSING)
+        self.put("unknown_customer_id", "customer", phantoms)
+        self.put("invalid_id", "customer", OVERLONG_ID_OFFSET + phantoms)
+        if table == "customers":
+            # A customer row dated wrong needs an id of its own, or it is a duplicate.
+            self.put("future_timestamp", "customer", phantoms)
+            self.put("timestamp_out_of_range", "customer", phantoms)
+
+    def times(
+        self, rng: np.random.Generator, table: str, ctx: Injection, customers: np.ndarray
+    ) -> None:
+        m = self.kinds.size
+        self.put("missing_timestamp", "at", np.nan)
+        self.put("future_timestamp", "at", self.copies["loaded"] + rng.uniform(1.0, 30.0, m))
+        self.put("timestamp_out_of_range", "at", ctx.out_of_range_day)
+        if table != "customers":
+            signup = ctx.signup[customers - ctx.customer_offset]
+            self.put("event_before_signup", "at", signup - rng.uniform(1.0, 60.0, m))
+
+    def values(self, rng: np.random.Generator, table: str) -> None:
+        m = self.kinds.size
+        if table in CATEGORY_COLUMN:
+            self.put("unknown_category", CATEGORY_COLUMN[table], UNKNOWN_CATEGORY)
+        if table in VALUE_COLUMN:
+            column, absurd = VALUE_COLUMN[table]
+            self.put("negative_value", column, -np.abs(self.copies[column]) - 1)
+            self.put("absurd_value", column, np.full(m, absurd, dtype=self.copies[column].dtype))
+        if table in NON_FINITE_COLUMN:
+            non_finite = rng.choice(np.array([np.nan, np.inf, -np.inf]), m)
+            self.put("non_finite_value", NON_FINITE_COLUMN[table], non_finite)
+        if table == "reviews":
+            self.put("invalid_rating", "rating", rng.choice(np.array([0, 6, 9, 10]), m))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from seeds_gen.behaviour import (
@@ -37,19 +39,35 @@ from seeds_gen.behaviour import (
     order_intensity,
     simulate,
 )
-from seeds_gen.defects import REJECT_REASON, inject
+from seeds_gen.defects import (
+    MISSING,
+    OUT_OF_RANGE_DATE,
+    OVERLONG_ID_LENGTH,
+    OVERLONG_ID_OFFSET,
+    REJECT_REASON,
+    Injection,
+    inject,
+)
 from warehouse.contract import (
     EVENT_TIME_COLUMN,
     ID_COLUMN,
     LOADED_AT_COLUMN,
     RAW_SCHEMA,
     RAW_TABLES,
+    project_var,
 )
 from warehouse.database import (
     WarehouseError,
     all_or_nothing,
     create_table_sql,
     existing_raw_tables,
+    make_folder,
+    open_error_reason,
+    partial_path,
+    quote_literal,
+    remove_created,
+    remove_stale_partials,
+    writable_folder_problem,
 )
 
 TRUTH_SCHEMA = "truth"  # evaluation-only ground truth: never read by features
@@ -85,6 +103,28 @@ class GeneratorError(Exception):
     """Bad arguments or an unusable target; the message is one line for the user."""
 
 
+# Ids have 9 digits and each chunk of 25k customers reserves a block of 1M phantom
+# ids: 41 numbers per customer, so about 24M customers fit; a round limit below.
+MAX_CUSTOMERS = 20_000_000
+MAX_SEED = 2**32 - 1  # what numpy's and scikit-learn's seeds take
+MIN_SPAN_DAYS = 30
+MAX_SPAN_YEARS = 50  # events per customer (ids per chunk, memory) grow with the span
+MAX_DIRTY_RATE = 0.5  # exclusive: at half the rows bad, nothing is learnable
+MAX_EFFECT = 5.0  # |log hazard ratio|: 148 times the hazard per SD is already absurd
+EFFECTS = ("loyalty_effect", "engagement_effect", "satisfaction_effect", "frequency_effect")
+# The shop's epoch in the feature store: every event before it is quarantined.
+EARLIEST_START = date.fromisoformat(str(project_var("earliest_event_date")))
+# Peak memory (benchmarks/bench_generator.py, peak RSS): over 2 years 1.1 GiB at
+# 100k customers, 2.2 GiB at 300k and 6.0 GiB at 1M; 3.2 GiB at 100k over 10 years;
+# +0.8 GiB at 100k with --dirty-rate 0.45. Fitted: 0.6 GiB + 2.7 GiB per million
+# customer-years, times (1 + 4 x dirty rate). Linear in the span, which overstates
+# long spans (customers churn): the limit errs on the safe side.
+GIB = 2**30
+BASE_MEMORY = 0.6 * GIB
+MEMORY_PER_CUSTOMER_YEAR = 2.7 * GIB / 1e6
+MEMORY_SHARE = 0.8  # of the machine's memory; DuckDB's own default limit is 80 %
+
+
 @dataclass(frozen=True)
 class GenerationConfig:
     customers: int = 20_000
@@ -110,26 +150,92 @@ class GenerationConfig:
         return (latest.replace(day=1),)
 
     def validate(self) -> None:
-        if self.customers <= 0:
-            raise GeneratorError(f"--customers must be positive, got {self.customers}")
-        if self.end <= self.start:
-            raise GeneratorError(f"--end {self.end} must be after --start {self.start}")
-        if self.horizon_days < 30:
-            raise GeneratorError("the span from --start to --end must be at least 30 days")
-        if not 0.0 <= self.dirty_rate < 0.5:
-            raise GeneratorError(f"--dirty-rate must be in [0, 0.5), got {self.dirty_rate}")
-        if self.churn_window_days <= 0:
-            raise GeneratorError(
-                f"--churn-window-days must be positive, got {self.churn_window_days}"
-            )
+        """A GeneratorError naming the first setting out of its range, or a run
+        this machine's memory cannot hold."""
+        problem = next(self.problems(), None)
+        if problem is not None:
+            raise GeneratorError(problem)
+        check_memory(self)
+
+    def problems(self) -> Iterator[str]:
+        """Each setting out of its range, named by its flag."""
+        if not 1 <= self.customers <= MAX_CUSTOMERS:
+            yield f"--customers must be in [1, {MAX_CUSTOMERS:,}], got {self.customers:,}"
+        if not 0 <= self.seed <= MAX_SEED:
+            yield f"--seed must be in [0, {MAX_SEED:,}], got {self.seed}"
+        if not 0.0 <= self.dirty_rate < MAX_DIRTY_RATE:
+            yield f"--dirty-rate must be in [0, {MAX_DIRTY_RATE}), got {self.dirty_rate}"
         if not 0.0 < self.behaviour.annual_churn < 1.0:
-            raise GeneratorError("--annual-churn must be in (0, 1)")
+            yield f"--annual-churn must be in (0, 1), got {self.behaviour.annual_churn}"
+        for effect in EFFECTS:
+            value = getattr(self.behaviour, effect)
+            if not abs(value) <= MAX_EFFECT:  # NaN too
+                flag = "--" + effect.replace("_", "-")
+                yield f"{flag} must be in [-{MAX_EFFECT:g}, {MAX_EFFECT:g}], got {value}"
+        yield from self.date_problems()
+
+    def date_problems(self) -> Iterator[str]:
+        span = self.horizon_days
+        if self.start < EARLIEST_START:
+            yield (
+                f"--start {self.start} is before {EARLIEST_START}, the feature store's"
+                " earliest_event_date (dbt var): every event would be quarantined;"
+                " start on or after it"
+            )
+        if self.end <= self.start:
+            yield f"--end {self.end} must be after --start {self.start}"
+        elif not MIN_SPAN_DAYS <= span <= MAX_SPAN_YEARS * 365.25:
+            yield (
+                f"the span from --start to --end must be {MIN_SPAN_DAYS} days to"
+                f" {MAX_SPAN_YEARS} years, got {span:,.0f} days"
+            )
+        if not 1 <= self.churn_window_days < span:
+            yield (
+                f"--churn-window-days must be at least 1 and shorter than the span from"
+                f" --start to --end ({span:,.0f} days), got {self.churn_window_days}"
+            )
         for as_of in self.truth_as_of:
             if not self.start < as_of <= self.end:
-                raise GeneratorError(f"--truth-as-of {as_of} is outside ({self.start}, {self.end}]")
+                yield f"--truth-as-of {as_of} is outside ({self.start}, {self.end}]"
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), default=str, sort_keys=True)
+
+
+def machine_memory_bytes() -> int:
+    """The machine's memory, or its container's limit when that is lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # cgroup v2 writes "max" when there is no limit
+            total = min(total, int(text))
+    return total
+
+
+def estimated_peak_bytes(cfg: GenerationConfig) -> float:
+    """The run's peak memory, from the measurements above."""
+    customer_years = cfg.customers * cfg.horizon_days / 365.25
+    return BASE_MEMORY + MEMORY_PER_CUSTOMER_YEAR * customer_years * (1 + 4 * cfg.dirty_rate)
+
+
+def check_memory(cfg: GenerationConfig) -> None:
+    """Refuse a run whose estimated peak exceeds MEMORY_SHARE of the machine's memory."""
+    memory = machine_memory_bytes()
+    allowed = MEMORY_SHARE * memory
+    needed = estimated_peak_bytes(cfg)
+    if needed <= allowed:
+        return
+    per_customer = (needed - BASE_MEMORY) / cfg.customers
+    most = max(0, int((allowed - BASE_MEMORY) / per_customer) // 1000 * 1000)
+    raise GeneratorError(
+        f"--customers {cfg.customers:,} over {cfg.horizon_days / 365.25:.1f} years needs"
+        f" about {needed / GIB:.1f} GiB of memory, more than {MEMORY_SHARE:.0%} of this"
+        f" machine's {memory / GIB:.1f} GiB: generate at most {most:,} customers, or"
+        " shorten the span (--start, --end)"
+    )
 
 
 @dataclass
@@ -168,7 +274,16 @@ def format_ids(prefix: str, numbers: np.ndarray, digits: int) -> pa.Array:
 
 
 def customer_ids(numbers: np.ndarray) -> pa.Array:
-    return format_ids(ID_PREFIX["customers"], numbers, CUSTOMER_ID_DIGITS)
+    """Customer ids; numbers from OVERLONG_ID_OFFSET on become over-long ids
+    (invalid_id defects), each its own."""
+    prefix = ID_PREFIX["customers"]
+    overlong = numbers >= OVERLONG_ID_OFFSET
+    ids = format_ids(prefix, np.where(overlong, 0, numbers), CUSTOMER_ID_DIGITS)
+    if not overlong.any():
+        return ids
+    width = OVERLONG_ID_LENGTH - len(prefix)
+    long_ids = [f"{prefix}{n - OVERLONG_ID_OFFSET + 1:0{width}d}" for n in numbers[overlong]]
+    return pc.replace_with_mask(ids, pa.array(overlong), pa.array(long_ids, pa.string()))
 
 
 def _timestamps(days: np.ndarray, start_us: int) -> pa.Array:
@@ -205,7 +320,14 @@ def build_chunk(cfg: GenerationConfig, index: int) -> Chunk:
     traits = draw_traits(rng, n, horizon, cfg.behaviour)
     events = simulate(rng, traits, horizon, cfg.behaviour)
     raw = _landed_rows(rng, traits, events, offset, horizon)
-    raw, defects = _with_defects(rng, cfg, raw, traits.signup, index)
+    injection = Injection(
+        rate=cfg.dirty_rate,
+        horizon=horizon,
+        out_of_range_day=float((OUT_OF_RANGE_DATE - cfg.start).days),
+        signup=traits.signup,
+        customer_offset=offset,
+    )
+    raw, defects = _with_defects(rng, cfg, raw, injection, index)
     tables = {table: _to_arrow(table, rows, index, start_us) for table, rows in raw.items()}
     truth = _truth_tables(cfg, traits, offset, start_us) if cfg.truth else {}
     return Chunk(index, n, tables, defects, truth)
@@ -242,18 +364,15 @@ def _with_defects(
     rng: np.random.Generator,
     cfg: GenerationConfig,
     raw: dict[str, dict[str, np.ndarray]],
-    signup: np.ndarray,
+    injection: Injection,
     index: int,
 ) -> tuple[dict[str, dict[str, np.ndarray]], pa.Table]:
     """Every table with its bad rows added (--dirty-rate), and the record of them:
     table_name, row_id, defect, expected_reject_reason."""
-    offset = index * CHUNK_CUSTOMERS
     phantom = cfg.customers + index * PHANTOM_BLOCK
     dirty, records = {}, []
     for table, rows in raw.items():
-        dirty[table], record, phantom = inject(
-            rng, table, rows, cfg.dirty_rate, cfg.horizon_days, signup, offset, phantom
-        )
+        dirty[table], record, phantom = inject(rng, table, rows, injection, phantom)
         defect = record["defect"].astype(str)
         records.append(
             pa.table(
@@ -276,7 +395,9 @@ def _row_ids(
     """The string ids of a chunk's rows (all of them, or those at `select`)."""
     if table == "customers":
         return customer_ids(rows["customer"][select])
-    return format_ids(ID_PREFIX[table], index * ID_BLOCK + rows["id"][select], EVENT_ID_DIGITS)
+    ids = rows["id"][select]
+    numbers = np.where(ids == MISSING, MISSING, index * ID_BLOCK + ids)
+    return format_ids(ID_PREFIX[table], numbers, EVENT_ID_DIGITS)
 
 
 def _to_arrow(table: str, rows: dict[str, np.ndarray], index: int, start_us: int) -> pa.Table:
@@ -418,9 +539,27 @@ def generate(
     """Write the synthetic shop to `db_path`; returns the row count of each raw table.
 
     All-or-nothing: the raw, generator and truth schemas are replaced in one
-    transaction, and a database file this call created is removed on failure.
+    transaction, a database file this call creates appears only when complete, and
+    the Parquet files (`parquet_dir`) are written in the same unit.
     """
     cfg.validate()
+    parquet = ParquetExport(parquet_dir)
+    try:
+        counts = _write(cfg, db_path, overwrite, parquet, progress)
+    except BaseException:
+        parquet.discard()
+        raise
+    parquet.publish()
+    return counts
+
+
+def _write(
+    cfg: GenerationConfig,
+    db_path: Path,
+    overwrite: bool,
+    parquet: ParquetExport,
+    progress: bool | None,
+) -> dict[str, int]:
     try:
         with all_or_nothing(db_path) as con:
             existing = existing_raw_tables(con)
@@ -430,29 +569,59 @@ def generate(
                     " pass --overwrite to replace them"
                 )
             _create_schemas(con, cfg)
-            disable = None if progress is None else not progress  # None: only on a terminal
-            with tqdm(
-                total=cfg.customers, unit="customer", desc="generating", disable=disable
-            ) as bar:
-                for chunk in _chunks(cfg):
-                    _load_chunk(con, chunk)
-                    bar.update(chunk.n_customers)
+            _load_chunks(con, cfg, progress)
+            counts = {
+                t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchone()[0]
+                for t in RAW_TABLES
+            }
+            parquet.write(con)
     except WarehouseError as exc:
         raise GeneratorError(str(exc)) from exc
-    with duckdb.connect(str(db_path)) as con:
-        counts = {
-            t: con.execute(f"select count(*) from {RAW_SCHEMA}.{t}").fetchone()[0]
-            for t in RAW_TABLES
-        }
-        if parquet_dir is not None:
-            export_parquet(con, parquet_dir)
     return counts
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> None:
-    """Also write each raw table as `<directory>/<table>.parquet`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for table in RAW_TABLES:
-        con.execute(
-            f"copy {RAW_SCHEMA}.{table} to '{directory / (table + '.parquet')}' (format parquet)"
-        )
+def _load_chunks(con: duckdb.DuckDBPyConnection, cfg: GenerationConfig, progress: bool | None):
+    disable = None if progress is None else not progress  # None: only on a terminal
+    with tqdm(total=cfg.customers, unit="customer", desc="generating", disable=disable) as bar:
+        for chunk in _chunks(cfg):
+            _load_chunk(con, chunk)
+            bar.update(chunk.n_customers)
+
+
+class ParquetExport:
+    """Each raw table as `<folder>/<table>.parquet` (--parquet), in the run's
+    all-or-nothing unit: written under temporary names inside the warehouse's
+    transaction, renamed into place once it committed, removed (with the folder,
+    if the run created it) when the run fails."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.targets = {} if folder is None else {t: folder / f"{t}.parquet" for t in RAW_TABLES}
+        self.created: Path | None = None
+        problem = None if folder is None else writable_folder_problem(folder)
+        if problem is not None:  # before anything is generated
+            raise GeneratorError(f"--parquet {folder}: {problem}")
+
+    def write(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.created = make_folder(self.folder)
+            for table, target in self.targets.items():
+                remove_stale_partials(target)
+                staged = quote_literal(partial_path(target))
+                con.execute(f"copy {RAW_SCHEMA}.{table} to {staged} (format parquet)")
+        except (OSError, duckdb.Error) as exc:
+            reason = open_error_reason(exc)
+            raise GeneratorError(
+                f"cannot write Parquet to --parquet {self.folder}: {reason}"
+            ) from exc
+
+    def discard(self) -> None:
+        if self.folder is not None:
+            staged = [partial_path(target) for target in self.targets.values()]
+            remove_created(staged, self.created, self.folder)
+
+    def publish(self) -> None:
+        for target in self.targets.values():
+            os.replace(partial_path(target), target)

@@ -3,6 +3,8 @@ simulation steps on a small chunk (no warehouse needed)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 from seeds_gen.behaviour import (
@@ -14,9 +16,15 @@ from seeds_gen.behaviour import (
     simulate_reviews,
     simulate_tickets,
 )
-from seeds_gen.defects import CATEGORY_COLUMN, REJECT_REASON
+from seeds_gen.defects import (
+    CATEGORY_COLUMN,
+    NON_FINITE_COLUMN,
+    OUT_OF_RANGE_DATE,
+    OVERLONG_ID_LENGTH,
+    REJECT_REASON,
+)
 from seeds_gen.generate import CATEGORIES
-from warehouse.contract import ACCEPTED_VALUES, RAW_TABLES, REJECT_REASONS
+from warehouse.contract import ACCEPTED_VALUES, RAW_TABLES, REJECT_REASONS, project_var
 
 
 def test_every_category_value_the_generator_writes_is_accepted():
@@ -33,6 +41,17 @@ def test_every_category_value_the_generator_writes_is_accepted():
 def test_every_expected_reject_reason_is_one_staging_gives():
     expected = {reason for reason in REJECT_REASON.values() if reason is not None}
     assert expected <= set(REJECT_REASONS)
+
+
+def test_out_of_range_defects_are_beyond_the_feature_store_limits():
+    assert date.fromisoformat(project_var("earliest_event_date")) > OUT_OF_RANGE_DATE
+    assert project_var("max_id_length") < OVERLONG_ID_LENGTH
+    assert set(NON_FINITE_COLUMN.items()) <= {
+        (table, column)
+        for table, columns in RAW_TABLES.items()
+        for column, kind in columns.items()
+        if kind == "DOUBLE"
+    }
 
 
 def small_chunk(seed: int = 3, n: int = 400):
