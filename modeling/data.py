@@ -10,6 +10,12 @@ import pandas as pd
 
 from modeling.errors import ModelingError
 from modeling.manifest import SNAPSHOT_MODEL, FeatureSpec
+from warehouse.database import (
+    NOT_A_DATABASE,
+    not_duckdb_file,
+    open_error_reason,
+    quote_identifier,
+)
 
 MART_SCHEMA = "marts"
 SNAPSHOT_TABLE = f"{MART_SCHEMA}.{SNAPSHOT_MODEL}"
@@ -22,9 +28,11 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     if not Path(db_path).exists():
         raise ModelingError(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build`")
     try:
+        if not_duckdb_file(Path(db_path)):
+            raise ModelingError(f"cannot open {db_path}: {NOT_A_DATABASE}")
         return duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as error:
-        raise ModelingError(f"cannot open {db_path} read-only: {error}") from None
+    except (OSError, duckdb.Error) as error:
+        raise ModelingError(f"cannot open {db_path}: {open_error_reason(error)}") from None
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
@@ -52,12 +60,12 @@ def read_snapshots(db_path: Path, spec: FeatureSpec, where: str = "true") -> pd.
                 f"{SNAPSHOT_TABLE} lacks column(s) the manifest declares: {', '.join(missing)} "
                 "(manifest and data are from different builds?)"
             )
-        columns = ", ".join(f'"{c}"' for c in wanted)
+        columns = ", ".join(quote_identifier(c) for c in wanted)
         # A fixed row order: samplers (bootstrap, subsampling) then see the same rows
         # in the same places, and the same data and seed give the same model.
         frame = con.execute(
             f"select {columns} from {SNAPSHOT_TABLE} where {where}"
-            f' order by "{spec.time_column}", "{spec.id_column}"'
+            f" order by {quote_identifier(spec.time_column)}, {quote_identifier(spec.id_column)}"
         ).df()
     # One dtype per kind whatever the nulls in this batch, so that the logged
     # model's signature matches at scoring time.

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+from modeling.errors import ModelingError, run_cli
 from warehouse.cli import Parser
-from warehouse.database import resolve_db_path
+from warehouse.database import quote_identifier, resolve_db_path
 
 # The schemas an analyst queries, in reading order; the rest are plumbing.
 ANALYST_SCHEMAS = ("marts", "scoring")
@@ -23,11 +24,13 @@ def table_counts(db_path: Path) -> list[tuple[str, str, int]]:
             "select table_schema, table_name from information_schema.tables"
             " where table_catalog = current_database() order by all"
         ).fetchall()
-        return [
-            (schema, table, con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
-            for schema, table in tables
-            if schema in ANALYST_SCHEMAS
-        ]
+        counts = []
+        for schema, table in tables:
+            if schema in ANALYST_SCHEMAS:
+                relation = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+                rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+                counts.append((schema, table, rows))
+        return counts
 
 
 def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
@@ -53,10 +56,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m modeling.demo_summary", description=__doc__.splitlines()[0])
     parser.add_db_option()
     args = parser.parse_args(argv)
-    db_path = resolve_db_path(args.db)
+    run_cli(lambda: print(summary_of(resolve_db_path(args.db))))
+
+
+def summary_of(db_path: Path) -> str:
     if not db_path.exists():
-        parser.error(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build` first")
-    print(summary(db_path, Path("reports/churn_report.html"), Path("mlflow.db")))
+        raise ModelingError(
+            f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build` first"
+        )
+    return summary(db_path, Path("reports/churn_report.html"), Path("mlflow.db"))
 
 
 if __name__ == "__main__":

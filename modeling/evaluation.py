@@ -19,7 +19,10 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from warehouse.cli import number
+
 TOP_SHARES = (0.10, 0.20)
+MAX_HORIZON_DAYS = 36_500  # a century of a customer's spend is already no estimate
 
 
 def f1_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
@@ -96,25 +99,34 @@ class CampaignEconomics:
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """The economics flags, each checked: a negative cost or a rate outside
+        [0, 1] (or NaN, infinity) would decide the champion on money that cannot be."""
         d = cls()
         group = parser.add_argument_group("retention economics")
         group.add_argument(
-            "--offer-cost", type=float, default=d.offer_cost, help="cost per contact"
+            "--offer-cost",
+            type=number(float, 0),
+            default=d.offer_cost,
+            help="cost per contact, >= 0 (default: %(default)s)",
         )
         group.add_argument(
             "--offer-success-rate",
-            type=float,
+            type=number(float, 0, 1),
             default=d.offer_success_rate,
-            help="share of contacted churners the offer retains",
+            help="share of contacted churners the offer retains, in [0, 1] (default: %(default)s)",
         )
         group.add_argument(
-            "--margin-rate", type=float, default=d.margin_rate, help="margin on a customer's spend"
+            "--margin-rate",
+            type=number(float, 0, 1),
+            default=d.margin_rate,
+            help="margin on a customer's spend, in [0, 1] (default: %(default)s)",
         )
         group.add_argument(
             "--value-horizon-days",
-            type=int,
+            type=number(int, 0, MAX_HORIZON_DAYS, low_open=True),
             default=d.horizon_days,
-            help="days a retained customer keeps spending at their last-180-day pace",
+            help="days a retained customer keeps spending at their last-180-day pace"
+            " (default: %(default)s)",
         )
 
     @classmethod

@@ -53,6 +53,9 @@ class Manifest:
             self.data = json.loads(self.raw_bytes)
         except FileNotFoundError:
             raise ModelingError(f"no dbt manifest at {self.path}: run `dbt build` first") from None
+        except OSError as error:  # a folder, no permission
+            reason = error.strerror or error
+            raise ModelingError(f"cannot read dbt manifest {self.path}: {reason}") from None
         except json.JSONDecodeError as error:
             raise ModelingError(f"dbt manifest {self.path} is not valid JSON ({error})") from None
         self.nodes = {**self.data.get("nodes", {}), **self.data.get("sources", {})}

@@ -4,9 +4,12 @@ beats the current champion on the same test snapshot."""
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -23,11 +26,100 @@ REGISTERED_MODEL = "ecommerce-churn"
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 
+# The store is checked with these unless the user set them: no retries and a short
+# timeout, so an unreachable server fails in seconds (MLflow's default, 7 retries
+# with backoff, took 4 minutes against a closed port).
+CHECK_HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
+# Registry errors that mean "no such model, version or alias", not a broken store.
+NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
 def use_tracking_store() -> str:
-    """MLflow's default local store (sqlite:///mlflow.db) unless MLFLOW_TRACKING_URI is set."""
+    """Point MLflow at $MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and check,
+    once and up front, that its tracking store and model registry answer; a
+    ModelingError naming the store and the reason otherwise."""
     uri = os.environ.get(TRACKING_URI_ENV_VAR) or DEFAULT_TRACKING_URI
-    mlflow.set_tracking_uri(uri)
+    problem = sqlite_store_problem(uri)
+    if problem is None:
+        mlflow.set_tracking_uri(uri)
+        problem = store_problem()
+    if problem is not None:
+        raise ModelingError(
+            f"cannot use the MLflow tracking store {uri}: {problem} (set"
+            f" {TRACKING_URI_ENV_VAR} to a store that works, e.g. {DEFAULT_TRACKING_URI})"
+        )
     return uri
+
+
+def sqlite_store_problem(uri: str) -> str | None:
+    """Why a SQLite store's file cannot be written, or None. MLflow would create
+    whatever folder the URI names, so a typo would leave folders anywhere."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
+    if path.is_dir():
+        return f"{path} is a folder"
+    if not path.parent.exists():
+        return f"folder {path.parent} does not exist"
+    if not path.parent.is_dir():
+        return f"{path.parent} is a file, not a folder"
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        return f"{path if path.exists() else path.parent} is not writable"
+    return None
+
+
+def store_problem() -> str | None:
+    """Why the tracking store or the registry does not answer a cheap query, or None."""
+    with _environment_defaults(CHECK_HTTP_SETTINGS), quiet("mlflow", "alembic"):
+        try:
+            client = MlflowClient()
+            client.search_experiments(max_results=1)
+            client.search_registered_models(max_results=1)
+        except Exception as error:  # any store, any driver: each fails its own way
+            return short_reason(error)
+    return None
+
+
+def short_reason(error: BaseException) -> str:
+    """The reason behind an MLflow or store error, in one short line."""
+    text = str(getattr(error, "orig", None) or error)  # SQLAlchemy: the driver's error
+    if "Max retries exceeded" in text or "Failed to establish" in text:
+        refused = "connection refused" if "Connection refused" in text else "no answer"
+        return f"the server is unreachable ({refused})"
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
+def store_error(error: BaseException) -> ModelingError:
+    """A failure of the store after the check (it went away, or refused a write)."""
+    return ModelingError(
+        f"the MLflow tracking store {mlflow.get_tracking_uri()} failed: {short_reason(error)}"
+    )
+
+
+@contextmanager
+def _environment_defaults(settings: dict[str, str]) -> Iterator[None]:
+    """Environment variables set for the block, unless the user set them already."""
+    added = [name for name in settings if name not in os.environ]
+    os.environ.update({name: settings[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+@contextmanager
+def quiet(*loggers: str) -> Iterator[None]:
+    """Only warnings from these loggers for the block (MLflow announces table creation)."""
+    levels = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def version_uri(version: str) -> str:
@@ -50,32 +142,46 @@ class GateDecision:
     reason: str
 
 
+def _lookup(call: Callable[[], Any]) -> Any | None:
+    """The registry's answer, or None when the model, version or alias does not
+    exist; any other failure is the store's (one line)."""
+    try:
+        return call()
+    except MlflowException as error:
+        if error.error_code in NOT_FOUND:
+            return None
+        raise store_error(error) from None
+
+
 def champion_version(client: MlflowClient) -> str | None:
     """The version holding the `champion` alias, or None when there is none."""
-    try:
-        return str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION).version)
-    except MlflowException:
-        return None
+    found = _lookup(lambda: client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION))
+    return None if found is None else str(found.version)
 
 
 def load_registered(version: str | None) -> tuple[Any, str, list[str]]:
     """The registered model (`version`, or the champion when None), its version, and
     the input columns of its signature (what it was trained on, which may differ
-    from today's manifest). A ModelingError when there is no such version."""
+    from today's manifest). A ModelingError when there is no such version or it
+    cannot be loaded."""
     client = MlflowClient()
     wanted = f"version {version}" if version else f"alias @{CHAMPION}"
-    missing = ModelingError(
-        f"no registered model {REGISTERED_MODEL} with {wanted}: run `python -m modeling.train`"
-    )
     version = version or champion_version(client)
-    if version is None:
-        raise missing
+    if (
+        version is None
+        or _lookup(lambda: client.get_model_version(REGISTERED_MODEL, version)) is None
+    ):
+        raise ModelingError(
+            f"no registered model {REGISTERED_MODEL} with {wanted}: run `python -m modeling.train`"
+        )
     try:
-        client.get_model_version(REGISTERED_MODEL, version)
         model = load_version(version)
         info = mlflow.models.get_model_info(version_uri(version))
-    except MlflowException:
-        raise missing from None
+    except Exception as error:  # artifacts missing, untrusted types, other library versions
+        raise ModelingError(
+            f"cannot load {REGISTERED_MODEL} v{version}: {short_reason(error)}"
+            " (train a new version, or pass --model-version)"
+        ) from None
     return model, version, info.signature.inputs.input_names()
 
 
@@ -83,12 +189,13 @@ def score_champion(
     version: str, x_test: pd.DataFrame, metric: Callable[[np.ndarray], float]
 ) -> float | None:
     """The current champion's metric on this run's test snapshot, or None when it
-    cannot score it (e.g. it was trained on features the mart no longer has)."""
+    cannot score it (trained on features the mart no longer has, artifacts gone,
+    a library version that cannot read it, ...): the candidate then takes over."""
     try:
         model = load_version(version)
         return float(metric(model.predict_proba(x_test)[:, 1]))
-    except (MlflowException, KeyError, ValueError) as error:
-        print(f"  champion v{version} cannot score this test snapshot: {error}")
+    except Exception as error:  # whatever the reason, the gate must go on
+        print(f"  champion v{version} cannot score this test snapshot: {short_reason(error)}")
         return None
 
 
@@ -108,7 +215,7 @@ def register_and_gate(
     if current is None:
         alias, reason = CHAMPION, "no champion yet"
     elif champion_score is None:
-        alias, reason = CHAMPION, f"champion v{current} cannot score the current features"
+        alias, reason = CHAMPION, f"champion v{current} cannot score this test snapshot"
     elif not np.isclose(candidate_score, champion_score) and (
         (candidate_score > champion_score) == higher_is_better
     ):

@@ -12,21 +12,21 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
+from duckdb import DuckDBPyConnection
 
 from modeling.data import MART_SCHEMA, SNAPSHOT_TABLE, connect_read_only, table_columns
 from modeling.errors import ModelingError, run_cli
 from modeling.evaluation import CampaignEconomics
 from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec, Manifest, TableSpec
 from modeling.registry import CHAMPION, REGISTERED_MODEL, load_registered, use_tracking_store
-from warehouse.cli import Parser
-from warehouse.database import resolve_db_path
+from warehouse.cli import Parser, iso_date, number
+from warehouse.database import all_or_nothing, quote_identifier, quote_literal, resolve_db_path
 
 SCORES_SOURCE = ("scoring", "churn_scores")  # (dbt source, table): where scores are written
 BATCH_ROWS = 250_000  # bounded memory whatever the number of customers
@@ -37,33 +37,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = Parser(prog="python -m modeling.score", description=__doc__.splitlines()[0])
     parser.add_db_option()
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
-    parser.add_argument("--model-version", help=f"registered version to use (default: @{CHAMPION})")
     parser.add_argument(
-        "--as-of", help="snapshot to score (default: the latest, whose label is unknown)"
+        "--model-version",
+        type=number(int, 1),
+        help=f"registered version to use (default: @{CHAMPION})",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=iso_date,
+        help="snapshot to score, YYYY-MM-DD (default: the latest, whose label is unknown)",
     )
     CampaignEconomics.add_arguments(parser)
     return parser.parse_args(argv)
 
 
-def scoring_date(
-    con: duckdb.DuckDBPyConnection, as_of: str | None, time_column: str
-) -> pd.Timestamp:
+def scoring_date(con: DuckDBPyConnection, as_of: date | None, time_column: str) -> pd.Timestamp:
     """The snapshot to score: `as_of` if the mart has it, else the latest."""
+    column = quote_identifier(time_column)
     if as_of is None:
-        found = con.execute(f"select max({time_column}) from {SNAPSHOT_TABLE}").fetchone()[0]
+        found = con.execute(f"select max({column}) from {SNAPSHOT_TABLE}").fetchone()[0]
         if found is None:
             raise ModelingError(f"{SNAPSHOT_TABLE} is empty: nothing to score")
         return pd.Timestamp(found)
-    try:
-        wanted = pd.Timestamp(as_of)
-    except ValueError:
-        raise ModelingError(f"--as-of {as_of!r} is not a date") from None
     rows = con.execute(
-        f"select count(*) from {SNAPSHOT_TABLE} where {time_column} = ?", [wanted.date()]
+        f"select count(*) from {SNAPSHOT_TABLE} where {column} = ?", [as_of]
     ).fetchone()[0]
     if rows == 0:
-        raise ModelingError(f"{SNAPSHOT_TABLE} has no snapshot at {wanted.date()}")
-    return wanted
+        raise ModelingError(f"{SNAPSHOT_TABLE} has no snapshot at --as-of {as_of}")
+    return pd.Timestamp(as_of)
 
 
 def score_frame(
@@ -106,12 +107,13 @@ def read_batches(
             raise ModelingError(
                 f"{SNAPSHOT_TABLE} lacks column(s) the model was trained on: {', '.join(missing)}"
             )
-        selected = ", ".join(f'"{c}"' for c in columns)
+        selected = ", ".join(quote_identifier(c) for c in columns)
         # A literal, not a parameter: a parameterised query's Arrow reader copies the rows.
         reader = con.sql(
             f"select {selected} from {SNAPSHOT_TABLE}"
-            f" where {spec.time_column} = date '{as_of.date().isoformat()}'"
-            f" order by {spec.id_column}"
+            f" where {quote_identifier(spec.time_column)}"
+            f" = date {quote_literal(as_of.date().isoformat())}"
+            f" order by {quote_identifier(spec.id_column)}"
         ).to_arrow_reader(BATCH_ROWS)
         keys = (spec.id_column, spec.time_column)
         for batch in reader:
@@ -146,18 +148,20 @@ def conform(scores: pd.DataFrame, table: TableSpec) -> pd.DataFrame:
 
 
 def score(args: argparse.Namespace) -> dict:
-    """Score one snapshot with one registered version and write the rows."""
-    use_tracking_store()
+    """Score one snapshot with one registered version and write the rows. The
+    local inputs (warehouse, manifest, snapshot) are checked before the store."""
     db_path = resolve_db_path(args.db)
     economics = CampaignEconomics.from_args(args)
     manifest = Manifest(args.manifest)
     spec = manifest.feature_spec()
     table = manifest.source_table(*SCORES_SOURCE)
-    model, version, inputs = load_registered(args.model_version)
     with connect_read_only(db_path) as con:
         if not table_columns(con, table.schema, table.name):
             raise ModelingError(f"table {table.relation} not found in {db_path}: run `dbt build`")
         as_of = scoring_date(con, args.as_of, spec.time_column)
+    use_tracking_store()
+    version = None if args.model_version is None else str(args.model_version)
+    model, version, inputs = load_registered(version)
     started = time.perf_counter()
     scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
     needed = list(dict.fromkeys([spec.id_column, spec.time_column, economics.value_column]))
@@ -189,20 +193,20 @@ def write_scores(
     as_of: pd.Timestamp,
     version: str,
 ) -> None:
-    """Replace this as_of's rows of this model version, in one transaction."""
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("begin transaction")
+    """Replace this as_of's rows of this model version, all or nothing (a failure or
+    SIGTERM leaves the previous scores)."""
+    relation = f"{quote_identifier(table.schema)}.{quote_identifier(table.name)}"
+    column = quote_identifier(time_column)
+    with all_or_nothing(db_path) as con:
         con.execute(
-            f"delete from {table.relation} "
-            f"where {time_column} = ? and model_name = ? and model_version = ?",
+            f"delete from {relation} where {column} = ? and model_name = ? and model_version = ?",
             [as_of.date(), REGISTERED_MODEL, version],
         )
         con.register("new_scores", scores)
         con.execute(
-            f"insert into {table.relation} by name "
-            f"select * replace (cast({time_column} as date) as {time_column}) from new_scores"
+            f"insert into {relation} by name "
+            f"select * replace (cast({column} as date) as {column}) from new_scores"
         )
-        con.execute("commit")
 
 
 def main(argv: list[str] | None = None) -> None:

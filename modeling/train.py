@@ -19,6 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import skops.io
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
@@ -28,8 +29,8 @@ from modeling.errors import ModelingError, run_cli
 from modeling.lineage import check_invocation, data_invocation, generator_config, lineage_tags
 from modeling.manifest import DEFAULT_MANIFEST, FeatureSpec, Manifest
 from modeling.models import MODEL_NAMES, build_pipeline, fit, hyperparameters
-from warehouse.cli import Parser
-from warehouse.database import resolve_db_path
+from warehouse.cli import Parser, number
+from warehouse.database import quote_identifier, resolve_db_path, writable_folder_problem
 
 DEFAULT_EXPERIMENT = "ecommerce-churn"
 REPORT_PATH = Path("reports/churn_report.html")
@@ -44,6 +45,7 @@ PRIMARY_METRICS = {
 IMPORTANCE_ROWS = 5_000  # permutation importance on a sample of the test snapshot
 IMPORTANCE_REPEATS = 3
 RECENCY_COLUMN = "days_since_last_order"
+MAX_SEED = 2**32 - 1  # scikit-learn's and numpy's seeds
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -56,9 +58,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=list(MODEL_NAMES),
         help="models to train",
     )
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     parser.add_argument(
-        "--test-snapshots", type=int, default=1, help="latest labeled snapshots to test on"
+        "--seed", type=number(int, 0, MAX_SEED), default=42, help="random seed (default: 42)"
+    )
+    parser.add_argument(
+        "--test-snapshots",
+        type=number(int, 1),
+        default=1,
+        help="latest labeled snapshots to test on (default: 1)",
     )
     parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment")
     parser.add_db_option()
@@ -76,10 +83,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="HTML report path")
     evaluation.CampaignEconomics.add_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.test_snapshots < 1:
-        parser.error("--test-snapshots must be at least 1")
-    return args
+    return parser.parse_args(argv)
 
 
 def model_requirements() -> list[str]:
@@ -207,7 +211,8 @@ class Evaluation:
 
 def read_labeled_snapshots(db_path: Path, spec: FeatureSpec) -> pd.DataFrame:
     """The mart's labeled rows; a ModelingError when there are none."""
-    frame = read_snapshots(db_path, spec, where=f"{spec.label_column} is not null")
+    labeled = f"{quote_identifier(spec.label_column)} is not null"
+    frame = read_snapshots(db_path, spec, where=labeled)
     if frame.empty:
         raise ModelingError(f"{SNAPSHOT_TABLE} has no labeled rows: nothing to train on")
     return frame
@@ -425,19 +430,35 @@ def write_report(path: Path, html: str) -> None:
 def train(args: argparse.Namespace) -> dict:
     """Train every requested model in one parent run (see the module docstring)."""
     settings = RunSettings.from_args(args)
+    check_report_path(settings.report_path)
     # MLflow cannot tell what kind of source "<file>#<table>" is; it is a DuckDB table.
     warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
     # The datasets' label column is an integer; the model signature has no integers.
     warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
     tracking_uri = registry.use_tracking_store()
-    mlflow.set_experiment(settings.experiment)
-    with mlflow.start_run(run_name="train") as parent:
-        try:
-            result = _train_in_run(settings, tracking_uri)
-        except ModelingError as error:
-            mlflow.set_tag("error", str(error))
-            raise
+    try:
+        with registry.quiet("mlflow"):  # it notes that it creates the experiment
+            mlflow.set_experiment(settings.experiment)
+    except MlflowException as error:
+        reason = registry.short_reason(error)
+        raise ModelingError(f"--experiment {settings.experiment!r}: {reason}") from None
+    try:
+        with mlflow.start_run(run_name="train") as parent:
+            try:
+                result = _train_in_run(settings, tracking_uri)
+            except ModelingError as error:
+                mlflow.set_tag("error", str(error))
+                raise
+    except MlflowException as error:  # the store failed after the check
+        raise registry.store_error(error) from None
     return {"run_id": parent.info.run_id, **result}
+
+
+def check_report_path(path: Path) -> None:
+    """The report is written last: refuse a path it cannot be written to up front."""
+    problem = f"{path} is a folder" if path.is_dir() else writable_folder_problem(path.parent)
+    if problem is not None:
+        raise ModelingError(f"--report {path}: {problem} (give a file path you can write)")
 
 
 def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:

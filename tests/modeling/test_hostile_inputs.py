@@ -1,0 +1,207 @@
+"""Training and scoring refuse a bad flag, store or file up front in one line
+(exit 2 for a usage error, 1 otherwise) and write nothing."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from sklearn.dummy import DummyClassifier
+
+from modeling import registry, score, train
+from tests.dbt_runner import copy_warehouse
+from tests.seeds_gen.processes import held_open
+
+CLIS = {"train": train.main, "score": score.main}
+ECONOMICS = [
+    (["--offer-cost", "-5"], "--offer-cost: must be a finite number >= 0, got '-5'"),
+    (["--offer-cost", "inf"], "--offer-cost: must be a finite number >= 0, got 'inf'"),
+    (["--offer-success-rate", "7"], "--offer-success-rate: must be a finite number in [0, 1]"),
+    (["--margin-rate", "nan"], "--margin-rate: must be a finite number in [0, 1], got 'nan'"),
+    (["--value-horizon-days", "0"], "--value-horizon-days: must be a whole number in (0, 36,500]"),
+]
+
+
+def run(cli: str, argv: list[str], capsys) -> tuple[int, list[str]]:
+    """Exit status and stderr lines of a CLI run in this process."""
+    with pytest.raises(SystemExit) as exited:
+        CLIS[cli](argv)
+    return exited.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+def assert_one_line(lines: list[str], message: str) -> None:
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+@pytest.mark.parametrize("cli", CLIS)
+@pytest.mark.parametrize(("args", "message"), ECONOMICS)
+def test_economics_out_of_range_are_usage_errors(cli, args, message, mlflow_store, capsys):
+    code, lines = run(cli, args, capsys)
+    assert code == 2
+    assert_one_line(lines, message)
+    assert os.listdir(".") == []  # no store, no report
+
+
+@pytest.mark.parametrize(
+    ("cli", "args", "message"),
+    [
+        ("train", ["--test-snapshots", "0"], "--test-snapshots: must be a whole number >= 1"),
+        ("train", ["--seed", "-1"], "--seed: must be a whole number in [0, 4,294,967,295]"),
+        ("train", ["--seed", "1.5"], "--seed: '1.5' is not a whole number"),
+        ("score", ["--model-version", "0"], "--model-version: must be a whole number >= 1"),
+        ("score", ["--model-version", "latest"], "'latest' is not a whole number"),
+        ("score", ["--as-of", "2025-13-01"], "--as-of: not a date (YYYY-MM-DD): '2025-13-01'"),
+    ],
+)
+def test_other_numbers_and_dates_are_usage_errors(cli, args, message, mlflow_store, capsys):
+    code, lines = run(cli, args, capsys)
+    assert code == 2
+    assert_one_line(lines, message)
+
+
+def test_the_issues_example_registers_no_champion(modeling_db, mlflow_store, tmp_path, capsys):
+    db, manifest = modeling_db
+    argv = ["--db", str(db), "--manifest", str(manifest), "--offer-cost", "-5"]
+    code, lines = run("train", [*argv, "--offer-success-rate", "7"], capsys)
+    assert code == 2 and len(lines) == 1
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bad_stores(tmp_path) -> dict[str, tuple[str, str]]:
+    """Tracking URIs that cannot work, and the reason each must give."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("these are notes, not a database\n")
+    return {
+        "missing_folder": (f"sqlite:///{tmp_path}/missing/mlflow.db", "does not exist"),
+        "file_as_folder": (f"sqlite:///{blocker}/mlflow.db", "is a file, not a folder"),
+        "not_sqlite": (f"sqlite:///{not_sqlite}", "file is not a database"),
+        "unreachable": (f"http://127.0.0.1:{closed_port()}", "the server is unreachable"),
+    }
+
+
+@pytest.mark.parametrize("store", ["missing_folder", "file_as_folder", "not_sqlite", "unreachable"])
+@pytest.mark.parametrize("cli", CLIS)
+def test_a_store_that_cannot_work_is_one_line_naming_it(
+    cli, store, modeling_db, tmp_path, monkeypatch, capsys
+):
+    db, manifest = modeling_db
+    uri, reason = bad_stores(tmp_path)[store]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    argv = ["--db", str(db), "--manifest", str(manifest)]
+    code, lines = run(cli, argv, capsys)
+    assert code == 1
+    assert_one_line(lines, f"error: cannot use the MLflow tracking store {uri}: ")
+    assert reason in lines[0]
+    assert lines[0].endswith(
+        "(set MLFLOW_TRACKING_URI to a store that works, e.g. sqlite:///mlflow.db)"
+    )
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_an_unreachable_server_fails_in_seconds_through_python_m(tmp_path):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{closed_port()}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "modeling.train", "--report", str(tmp_path / "r.html")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert_one_line(result.stderr.strip().splitlines(), "the server is unreachable")
+
+
+def test_a_deleted_experiment_is_one_line(modeling_db, mlflow_store, capsys):
+    db, manifest = modeling_db
+    mlflow.set_tracking_uri(mlflow_store)
+    client = MlflowClient()
+    client.delete_experiment(client.create_experiment("old"))
+    capsys.readouterr()  # MLflow's notes while creating the store
+    code, lines = run(
+        "train", ["--db", str(db), "--manifest", str(manifest), "--experiment", "old"], capsys
+    )
+    assert code == 1
+    assert_one_line(lines, "--experiment 'old': Cannot set a deleted experiment")
+
+
+def test_a_report_path_that_cannot_be_written_is_refused_up_front(mlflow_store, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    code, lines = run("train", ["--report", str(tmp_path / "a_file" / "r.html")], capsys)
+    assert code == 1
+    assert_one_line(
+        lines, f"--report {tmp_path / 'a_file' / 'r.html'}: {tmp_path / 'a_file'} is a file"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["a_file"]  # no store either
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_warehouse_files_that_cannot_be_used(cli, modeling_db, mlflow_store, tmp_path, capsys):
+    db, manifest = modeling_db
+    argv = ["--manifest", str(manifest)]
+    code, lines = run(cli, [*argv, "--db", str(tmp_path / "marts.duckdb")], capsys)
+    assert code == 1
+    assert_one_line(lines, "DuckDB names the database 'marts' after the file")
+    export = tmp_path / "snapshots.csv"
+    export.write_text("customer_id,as_of\n")
+    code, lines = run(cli, [*argv, "--db", str(export)], capsys)
+    assert code == 1
+    assert_one_line(lines, f"cannot open {export}: it is not a DuckDB database")
+    (tmp_path / "folder").mkdir()
+    code, lines = run(cli, [*argv, "--manifest", str(tmp_path / "folder")], capsys)
+    assert code == 1
+    assert_one_line(lines, f"cannot read dbt manifest {tmp_path / 'folder'}: Is a directory")
+
+
+def test_scoring_a_warehouse_another_process_writes(modeling_db, mlflow_store, tmp_path, capsys):
+    source, manifest = modeling_db
+    db = copy_warehouse(source, tmp_path / "warehouse.duckdb")
+    with held_open(db) as holder:
+        code, lines = run("score", ["--db", str(db), "--manifest", str(manifest)], capsys)
+    assert code == 1
+    assert_one_line(lines, f"cannot open {db}: process {holder.pid} has it open for writing")
+
+
+def test_a_champion_that_cannot_be_scored_for_any_reason_is_replaced(monkeypatch, capsys):
+    """The gate re-scores the champion; whatever breaks there (not only MLflow's,
+    key and value errors) means the champion cannot compete, not a crashed run."""
+
+    def unloadable(version):
+        raise TypeError("an sklearn of another version cannot read it")
+
+    monkeypatch.setattr(registry, "load_version", unloadable)
+    x = pd.DataFrame({"days_since_last_order": [1.0, 2.0]})
+    assert registry.score_champion("4", x, lambda proba: 0.5) is None
+    assert capsys.readouterr().out.strip() == (
+        "champion v4 cannot score this test snapshot: an sklearn of another version cannot read it"
+    )
+
+
+def test_a_registered_version_that_cannot_be_loaded_is_one_line(mlflow_store, capsys):
+    weak = DummyClassifier(strategy="prior").fit(pd.DataFrame({"x": [1.0, 2.0]}), [0, 1])
+    mlflow.set_tracking_uri(mlflow_store)
+    mlflow.set_experiment("unloadable")
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(weak, name="model", serialization_format="cloudpickle")
+    version = mlflow.register_model(info.model_uri, registry.REGISTERED_MODEL).version
+    for artifact in sorted((p for p in os.walk(".") if "model.pkl" in p[2]), reverse=True):
+        os.remove(os.path.join(artifact[0], "model.pkl"))
+    with pytest.raises(registry.ModelingError, match=f"cannot load ecommerce-churn v{version}: "):
+        registry.load_registered(str(version))
