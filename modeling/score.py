@@ -54,16 +54,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def scoring_date(con: DuckDBPyConnection, as_of: date | None, time_column: str) -> pd.Timestamp:
     """The snapshot to score: `as_of` if the mart has it, else the latest."""
     column = quote_identifier(time_column)
+    latest, found = con.execute(
+        f"select max({column}), count(*) filter ({column} = ?) from {SNAPSHOT_TABLE}", [as_of]
+    ).fetchone()
+    if latest is None:
+        raise ModelingError(f"{SNAPSHOT_TABLE} is empty: nothing to score")
     if as_of is None:
-        found = con.execute(f"select max({column}) from {SNAPSHOT_TABLE}").fetchone()[0]
-        if found is None:
-            raise ModelingError(f"{SNAPSHOT_TABLE} is empty: nothing to score")
-        return pd.Timestamp(found)
-    rows = con.execute(
-        f"select count(*) from {SNAPSHOT_TABLE} where {column} = ?", [as_of]
-    ).fetchone()[0]
-    if rows == 0:
-        raise ModelingError(f"{SNAPSHOT_TABLE} has no snapshot at --as-of {as_of}")
+        return pd.Timestamp(latest)
+    if found == 0:
+        raise ModelingError(
+            f"{SNAPSHOT_TABLE} has no snapshot at --as-of {as_of} (the latest is {latest})"
+        )
     return pd.Timestamp(as_of)
 
 

@@ -205,8 +205,8 @@ def _sigterm_aborts() -> Iterator[_SigtermAbort]:
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield handler
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    finally:  # None: a handler installed outside Python, which cannot be put back
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     if handler.received and handler.deferred:
         signal.raise_signal(signal.SIGTERM)  # arrived while committing: act on it now
 

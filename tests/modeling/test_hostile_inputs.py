@@ -7,7 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import date
 
+import duckdb
 import mlflow
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from mlflow import MlflowClient
 from sklearn.dummy import DummyClassifier
 
 from modeling import registry, score, train
+from modeling.errors import ModelingError
 from tests.dbt_runner import copy_warehouse
 from tests.seeds_gen.processes import held_open
 
@@ -203,5 +206,18 @@ def test_a_registered_version_that_cannot_be_loaded_is_one_line(mlflow_store, ca
     version = mlflow.register_model(info.model_uri, registry.REGISTERED_MODEL).version
     for artifact in sorted((p for p in os.walk(".") if "model.pkl" in p[2]), reverse=True):
         os.remove(os.path.join(artifact[0], "model.pkl"))
-    with pytest.raises(registry.ModelingError, match=f"cannot load ecommerce-churn v{version}: "):
+    with pytest.raises(ModelingError, match=f"cannot load ecommerce-churn v{version}: "):
         registry.load_registered(str(version))
+
+
+def test_an_as_of_without_a_snapshot_names_the_latest():
+    with duckdb.connect() as con:
+        con.execute("create schema marts; create table marts.customer_snapshots (as_of date)")
+        with pytest.raises(ModelingError, match="is empty: nothing to score"):
+            score.scoring_date(con, None, "as_of")
+        con.execute("insert into marts.customer_snapshots values ('2025-01-01'), ('2025-02-01')")
+        assert score.scoring_date(con, None, "as_of") == pd.Timestamp("2025-02-01")
+        assert score.scoring_date(con, date(2025, 1, 1), "as_of") == pd.Timestamp("2025-01-01")
+        message = r"no snapshot at --as-of 2025-03-01 \(the latest is 2025-02-01\)"
+        with pytest.raises(ModelingError, match=message):
+            score.scoring_date(con, date(2025, 3, 1), "as_of")
