@@ -197,17 +197,28 @@ def test_a_champion_that_cannot_be_scored_for_any_reason_is_replaced(monkeypatch
     )
 
 
-def test_a_registered_version_that_cannot_be_loaded_is_one_line(mlflow_store, capsys):
+def register_dummy() -> str:
+    """A registered version of a trivial model, in the active experiment."""
     weak = DummyClassifier(strategy="prior").fit(pd.DataFrame({"x": [1.0, 2.0]}), [0, 1])
-    mlflow.set_tracking_uri(mlflow_store)
-    mlflow.set_experiment("unloadable")
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(weak, name="model", serialization_format="cloudpickle")
-    version = mlflow.register_model(info.model_uri, registry.REGISTERED_MODEL).version
-    for artifact in sorted((p for p in os.walk(".") if "model.pkl" in p[2]), reverse=True):
-        os.remove(os.path.join(artifact[0], "model.pkl"))
+    return str(mlflow.register_model(info.model_uri, registry.REGISTERED_MODEL).version)
+
+
+def remove_model_files() -> None:
+    """Delete the pickled models under the working folder (the store's artifacts)."""
+    for folder, _, files in os.walk("."):
+        if "model.pkl" in files:
+            os.remove(os.path.join(folder, "model.pkl"))
+
+
+def test_a_registered_version_that_cannot_be_loaded_is_one_line(mlflow_store, capsys):
+    mlflow.set_tracking_uri(mlflow_store)
+    mlflow.set_experiment("unloadable")
+    version = register_dummy()
+    remove_model_files()
     with pytest.raises(ModelingError, match=f"cannot load ecommerce-churn v{version}: "):
-        registry.load_registered(str(version))
+        registry.load_registered(version)
 
 
 def test_an_as_of_without_a_snapshot_names_the_latest():
@@ -221,3 +232,21 @@ def test_an_as_of_without_a_snapshot_names_the_latest():
         message = r"no snapshot at --as-of 2025-03-01 \(the latest is 2025-02-01\)"
         with pytest.raises(ModelingError, match=message):
             score.scoring_date(con, date(2025, 3, 1), "as_of")
+
+
+def test_training_goes_on_when_the_champion_cannot_be_loaded(
+    modeling_db, mlflow_store, tmp_path, capsys
+):
+    db, manifest = modeling_db
+    mlflow.set_tracking_uri(mlflow_store)
+    mlflow.set_experiment("ecommerce-churn")
+    register_dummy()
+    MlflowClient().set_registered_model_alias(registry.REGISTERED_MODEL, "champion", "1")
+    remove_model_files()
+    argv = ["--db", str(db), "--manifest", str(manifest), "--models", "logistic_regression"]
+    train.main([*argv, "--report", str(tmp_path / "r.html")])
+    out = capsys.readouterr().out
+    assert "champion v1 cannot score this test snapshot: " in out
+    assert "-> @champion (champion v1 cannot score this test snapshot)" in out
+    champion = MlflowClient().get_model_version_by_alias(registry.REGISTERED_MODEL, "champion")
+    assert champion.version == 2
