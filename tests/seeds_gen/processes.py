@@ -35,10 +35,10 @@ def held_open(db: Path) -> Iterator[subprocess.Popen]:
         holder.communicate("")  # end of stdin: it exits
 
 
-def wait_for(path: Path, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Until `path` exists (the process has started writing), polling."""
+def wait_for(path: Path, process: subprocess.Popen, size: int = 0, timeout: float = 60.0) -> None:
+    """Until `path` exists and holds more than `size` bytes (the process is writing)."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while not (path.exists() and path.stat().st_size > size):
         assert process.poll() is None, f"exited early: {process.communicate()}"
         assert time.monotonic() < deadline, f"{path} did not appear"
         time.sleep(0.05)

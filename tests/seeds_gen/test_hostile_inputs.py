@@ -151,14 +151,14 @@ def test_a_failed_parquet_export_writes_neither_parquet_nor_warehouse(tmp_path, 
 
 def start_generator(db: Path, *args: str) -> subprocess.Popen:
     """The generator on a new file, big enough to still be writing when signalled,
-    once it has started writing."""
+    once it is loading rows (its partial file past 1 MB)."""
     generator = subprocess.Popen(
-        [sys.executable, "-m", "seeds_gen", "--customers", "500000", "--db", str(db), *args],
+        [sys.executable, "-m", "seeds_gen", "--customers", "200000", "--db", str(db), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_for(partial_path(db, generator.pid), generator)
+    wait_for(partial_path(db, generator.pid), generator, size=2**20)
     return generator
 
 
