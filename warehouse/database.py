@@ -135,11 +135,13 @@ def _process_alive(pid: int) -> bool:
 
 
 def remove_stale_partials(target: Path) -> None:
-    """Remove what writes of `target` killed before they finished left behind."""
+    """Remove what writes of `target` killed before they finished left behind:
+    partials of processes that are gone, and one under this process's id (an
+    earlier process's, since this one has not started its own yet)."""
     pattern = glob.escape(partial_path(target, 1).name[:-1]) + "*"
     for leftover in target.parent.glob(pattern):
         pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and (int(pid) == os.getpid() or not _process_alive(int(pid))):
             leftover.unlink(missing_ok=True)
 
 

@@ -136,7 +136,8 @@ def test_partials_of_dead_processes_are_removed_by_the_next_write(tmp_path):
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     dead = partial_path(db, int(finished.stdout))
-    for leftover in (dead, dead.with_name(dead.name + ".wal"), partial_path(db, os.getppid())):
+    stale = (dead, dead.with_name(dead.name + ".wal"), partial_path(db))  # the last: pid reused
+    for leftover in (*stale, partial_path(db, os.getppid())):
         leftover.write_bytes(b"half")
     with all_or_nothing(db) as con:
         con.execute("create schema raw")
