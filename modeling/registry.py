@@ -57,15 +57,17 @@ def sqlite_store_problem(uri: str) -> str | None:
     if not uri.startswith("sqlite:///"):
         return None
     path = Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
-    if path.is_dir():
-        return f"{path} is a folder"
-    if not path.parent.exists():
-        return f"folder {path.parent} does not exist"
-    if not path.parent.is_dir():
-        return f"{path.parent} is a file, not a folder"
-    if not os.access(path if path.exists() else path.parent, os.W_OK):
-        return f"{path if path.exists() else path.parent} is not writable"
-    return None
+    try:
+        if path.is_dir():
+            return f"{path} is a folder"
+        if not path.parent.exists():
+            return f"folder {path.parent} does not exist"
+        if not path.parent.is_dir():
+            return f"{path.parent} is a file, not a folder"
+        written = path if path.exists() else path.parent
+    except OSError as exc:  # a name too long, a loop of links
+        return str(exc.strerror)
+    return None if os.access(written, os.W_OK) else f"{written} is not writable"
 
 
 def store_problem() -> str | None:

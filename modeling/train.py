@@ -456,7 +456,9 @@ def train(args: argparse.Namespace) -> dict:
 
 def check_report_path(path: Path) -> None:
     """The report is written last: refuse a path it cannot be written to up front."""
-    problem = f"{path} is a folder" if path.is_dir() else writable_folder_problem(path.parent)
+    problem = writable_folder_problem(path.parent)
+    if problem is None and path.is_dir():
+        problem = f"{path} is a folder"
     if problem is not None:
         raise ModelingError(f"--report {path}: {problem} (give a file path you can write)")
 

@@ -27,6 +27,8 @@ WAREHOUSE_SCHEMAS = (RAW_SCHEMA, "staging", "intermediate", "marts", "scoring")
 WAREHOUSE_SCHEMAS += ("loader", "generator", "truth")
 DUCKDB_RESERVED_NAMES = ("main", "system", "temp", "memory")
 INTERRUPTED = "interrupted: nothing was written"
+# File names are at most 255 bytes; a write adds "." and ".partial-<pid>.wal" to it.
+MAX_NAME_BYTES = 255 - len("..partial-4194304.wal")
 NOT_A_DATABASE = "it is not a DuckDB database (point --db elsewhere, or move the file away)"
 
 
@@ -75,7 +77,15 @@ def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
             f" warehouse's {clash} {name.lower()!r} (raw.orders and the like become"
             f" ambiguous): name the file differently, e.g. {resolved.with_name('warehouse.duckdb')}"
         )
-    if resolved.is_dir():
+    if len(os.fsencode(resolved.name)) > MAX_NAME_BYTES:
+        raise WarehousePathError(
+            f"{named}: the file name is longer than {MAX_NAME_BYTES} bytes: shorten it"
+        )
+    try:
+        is_folder = resolved.is_dir()
+    except OSError as exc:  # a folder name in the path too long, a loop of links
+        raise WarehousePathError(f"{named}: {exc.strerror}") from None
+    if is_folder:
         raise WarehousePathError(
             f"{named} is a folder: give a file path, e.g. {resolved / 'warehouse.duckdb'}"
         )
@@ -147,9 +157,12 @@ def remove_stale_partials(target: Path) -> None:
 
 def writable_folder_problem(folder: Path) -> str | None:
     """Why files cannot be written in `folder` (created if missing), or None."""
-    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
+    try:
+        existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+        if not existing.is_dir():
+            return f"{existing} is a file, not a folder"
+    except OSError as exc:  # a name too long, a loop of links
+        return str(exc.strerror)
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} is not writable"
     return None

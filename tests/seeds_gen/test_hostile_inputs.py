@@ -191,3 +191,16 @@ def test_no_traceback_through_python_m(tmp_path):
     )
     assert result.returncode == REFUSED
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_names_too_long_for_the_filesystem_are_one_line(tmp_path, capsys):
+    long = "a" * 300
+    got, lines = run(["--db", str(tmp_path / f"{long}.duckdb")], capsys)
+    assert got == REFUSED and len(lines) == 1
+    assert lines[0].endswith("the file name is longer than 234 bytes: shorten it")
+    got, lines = run(["--db", str(tmp_path / long / "w.duckdb")], capsys)
+    assert got == REFUSED and lines[0].endswith(": File name too long")
+    args = ["--db", str(tmp_path / "w.duckdb"), "--parquet", str(tmp_path / long)]
+    got, lines = run(args, capsys)
+    assert got == REFUSED and lines == [f"error: --parquet {tmp_path / long}: File name too long"]
+    assert os.listdir(tmp_path) == []
