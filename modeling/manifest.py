@@ -58,6 +58,13 @@ class Manifest:
             raise ModelingError(f"cannot read dbt manifest {self.path}: {reason}") from None
         except json.JSONDecodeError as error:
             raise ModelingError(f"dbt manifest {self.path} is not valid JSON ({error})") from None
+        if not isinstance(self.data, dict) or not all(
+            isinstance(self.data.get(key, {}), dict) for key in ("nodes", "sources", "macros")
+        ):
+            raise ModelingError(
+                f"{self.path} is not a dbt manifest: point --manifest at the"
+                " target/manifest.json of a `dbt build`"
+            )
         self.nodes = {**self.data.get("nodes", {}), **self.data.get("sources", {})}
 
     @property
@@ -66,7 +73,10 @@ class Manifest:
 
     @property
     def invocation_id(self) -> str:
-        return self.data["metadata"]["invocation_id"]
+        found = (self.data.get("metadata") or {}).get("invocation_id")
+        if not isinstance(found, str):
+            raise ModelingError(f"dbt manifest {self.path} has no metadata.invocation_id")
+        return found
 
     def model(self, name: str = SNAPSHOT_MODEL) -> dict:
         for node in self.data.get("nodes", {}).values():
@@ -138,7 +148,7 @@ class Manifest:
         macro_sql, pending = {}, list(macros)
         while pending:
             uid = pending.pop()
-            macro = self.data["macros"].get(uid)
+            macro = self.data.get("macros", {}).get(uid)
             if uid in macro_sql or macro is None:
                 continue
             macro_sql[uid] = hashlib.sha256(macro["macro_sql"].encode()).hexdigest()

@@ -250,3 +250,13 @@ def test_training_goes_on_when_the_champion_cannot_be_loaded(
     assert "-> @champion (champion v1 cannot score this test snapshot)" in out
     champion = MlflowClient().get_model_version_by_alias(registry.REGISTERED_MODEL, "champion")
     assert champion.version == 2
+
+
+@pytest.mark.parametrize("content", ["[]", '{"nodes": 5}', "not json"])
+def test_a_manifest_that_is_not_one_is_one_line(content, mlflow_store, tmp_path, capsys):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(content)
+    code, lines = run("score", ["--manifest", str(manifest)], capsys)
+    assert code == 1
+    assert_one_line(lines, f"{manifest}")
+    assert "is not a dbt manifest" in lines[0] or "is not valid JSON" in lines[0]
