@@ -18,11 +18,8 @@ from loader.load import LOADED_AT_POLICIES, LoadError, SourceReport, load
 from loader.mapping import MappingError, did_you_mean, read_mapping
 from warehouse.cli import Parser
 from warehouse.contract import RAW_SCHEMA, RAW_TABLES
-from warehouse.database import DB_PATH_ENV_VAR, WarehouseError, resolve_db_path
+from warehouse.database import DB_PATH_ENV_VAR, WarehouseError, not_duckdb_file, resolve_db_path
 
-# A DuckDB database file has these bytes at offset 8 (after a checksum).
-DUCKDB_MAGIC = b"DUCK"
-DUCKDB_MAGIC_END = 12
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -90,11 +87,7 @@ def one_line(message: str) -> str:
 def check_warehouse_file(db_path: Path) -> None:
     """An existing --db file must be a DuckDB database: DuckDB opens another file (a
     CSV export given by mistake) as an empty in-memory database, and the load is lost."""
-    if not db_path.is_file():
-        return
-    with db_path.open("rb") as handle:
-        header = handle.read(DUCKDB_MAGIC_END)
-    if header[DUCKDB_MAGIC_END - len(DUCKDB_MAGIC) :] != DUCKDB_MAGIC:
+    if db_path.is_file() and not_duckdb_file(db_path):
         raise LoadError(
             f"{db_path}: not a DuckDB warehouse (give the warehouse file with --db or"
             f" ${DB_PATH_ENV_VAR}, or a new path)"

@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from warehouse.database import quote_identifier, quote_literal
 
-def identifier(name: str) -> str:
-    """A column or table name as a quoted SQL identifier."""
-    return '"' + str(name).replace('"', '""') + '"'
+identifier = quote_identifier  # a column or table name as a quoted SQL identifier
 
 
 def literal(value: object) -> str:
@@ -24,7 +23,7 @@ def literal(value: object) -> str:
         return repr(value)
     if isinstance(value, (date, datetime)):
         value = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_literal(str(value))
 
 
 def as_text(expression: str) -> str:
