@@ -85,4 +85,3 @@
         {{ exceptions.raise_compiler_error('var ' ~ problems[0] ~ ' (' ~ fix ~ ')') }}
     {% endif %}
 {% endmacro %}
-
