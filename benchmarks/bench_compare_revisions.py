@@ -57,16 +57,22 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--snapshots", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=3, help="builds of each, alternating")
+    parser.add_argument(
+        "--dirty-rate",
+        default="0.01",
+        help="bad rows generated (0 when the base cannot build the generator's newer defects)",
+    )
     args = parser.parse_args()
     print(
         f"dbt build, {args.base} vs {args.head or 'work tree'}: {args.customers:,} customers,"
-        f" {args.snapshots} monthly snapshots, {args.rounds} rounds, on {machine()}"
+        f" {args.snapshots} monthly snapshots, dirty rate {args.dirty_rate}, {args.rounds} rounds,"
+        f" on {machine()}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         raw = work / "landed.duckdb"  # not raw.duckdb: a catalog named like a schema is ambiguous
         generate = [sys.executable, "-m", "seeds_gen", "--customers", str(args.customers)]
-        run_measured([*generate, "--db", str(raw), "--dirty-rate", "0.01", "--quiet"])
+        run_measured([*generate, "--db", str(raw), "--dirty-rate", args.dirty_rate, "--quiet"])
         projects = {"base": checkout(args.base, work / "base")}
         projects["head"] = checkout(args.head, work / "head") if args.head else REPO
         times: dict[str, list[float]] = {"base": [], "head": []}
