@@ -1,4 +1,4 @@
-"""Reading the snapshot mart and splitting it out of time."""
+"""Reading the snapshot mart (the published version) and splitting it out of time."""
 
 from __future__ import annotations
 
@@ -10,29 +10,24 @@ import pandas as pd
 
 from modeling.errors import ModelingError
 from modeling.manifest import SNAPSHOT_MODEL, FeatureSpec
-from warehouse.database import (
-    NOT_A_DATABASE,
-    not_duckdb_file,
-    open_error_reason,
-    quote_identifier,
-)
+from warehouse import published
+from warehouse.database import quote_identifier
 
 MART_SCHEMA = "marts"
 SNAPSHOT_TABLE = f"{MART_SCHEMA}.{SNAPSHOT_MODEL}"
 # Columns of the mart contract that the modeling layer reads besides the features.
 LABEL_WINDOW_END = "label_window_end"
-INVOCATION_COLUMN = "dbt_invocation_id"
+FEATURES_HASH_COLUMN = "features_sha256"  # the code and vars that built the row
+BUILD_COLUMN = "build_id"  # the build whose published version the row belongs to
 
 
 def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
-    if not Path(db_path).exists():
-        raise ModelingError(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build`")
+    """The published version of the warehouse's marts (warehouse.published): never
+    the warehouse itself, whose writers a reader would block."""
     try:
-        if not_duckdb_file(Path(db_path)):
-            raise ModelingError(f"cannot open {db_path}: {NOT_A_DATABASE}")
-        return duckdb.connect(str(db_path), read_only=True)
-    except (OSError, duckdb.Error) as error:
-        raise ModelingError(f"cannot open {db_path}: {open_error_reason(error)}") from None
+        return published.connect(Path(db_path))
+    except published.PublishedError as error:
+        raise ModelingError(str(error)) from None
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
@@ -51,9 +46,11 @@ def read_snapshots(db_path: Path, spec: FeatureSpec, where: str = "true") -> pd.
     with connect_read_only(db_path) as con:
         present = table_columns(con, MART_SCHEMA, SNAPSHOT_MODEL)
         if not present:
-            raise ModelingError(f"table {SNAPSHOT_TABLE} not found in {db_path}: run `dbt build`")
+            raise ModelingError(
+                f"no {SNAPSHOT_TABLE} in the published marts of {db_path}: run `dbt build`"
+            )
         wanted = [spec.id_column, spec.time_column, spec.label_column, *spec.features]
-        wanted += [LABEL_WINDOW_END, INVOCATION_COLUMN]
+        wanted += [LABEL_WINDOW_END, FEATURES_HASH_COLUMN, BUILD_COLUMN]
         missing = [c for c in wanted if c not in present]
         if missing:
             raise ModelingError(

@@ -8,18 +8,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
-
+from modeling.data import connect_read_only
 from modeling.errors import ModelingError, run_cli
 from warehouse.cli import Parser
 from warehouse.database import quote_identifier, resolve_db_path
+from warehouse.published import catalog_path
 
 # The schemas an analyst queries, in reading order; the rest are plumbing.
 ANALYST_SCHEMAS = ("marts", "scoring")
 
 
 def table_counts(db_path: Path) -> list[tuple[str, str, int]]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    """Rows of each analyst table of the published marts (what analysts open)."""
+    with connect_read_only(db_path) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables"
             " where table_catalog = current_database() order by all"
@@ -34,13 +35,13 @@ def table_counts(db_path: Path) -> list[tuple[str, str, int]]:
 
 
 def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
-    lines = [f"Warehouse: {db_path}"]
+    lines = [f"Warehouse: {db_path}; published marts (read these): {catalog_path(db_path)}"]
     for schema, table, rows in table_counts(db_path):
         lines.append(f"  {schema}.{table:<28} {rows:>10,} rows")
     lines += [
         "",
         "Look around:",
-        f"  duckdb -readonly {db_path}     (or python: duckdb.connect(path, read_only=True))",
+        f"  duckdb -readonly {catalog_path(db_path)}     (or: python -m warehouse.sql)",
         "  example queries: README.md, section 'For analysts', and dbt_project/analyses/",
         "  dbt docs generate && dbt docs serve     (model and column documentation)",
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from modeling.data import INVOCATION_COLUMN, connect_read_only
+from modeling.data import BUILD_COLUMN, FEATURES_HASH_COLUMN, connect_read_only
 from modeling.errors import ModelingError
 from modeling.manifest import Manifest
 
@@ -31,29 +31,39 @@ def git_commit() -> str:
     return f"{commit}-dirty" if dirty else commit
 
 
-def data_invocation(frame: pd.DataFrame) -> str:
-    ids = frame[INVOCATION_COLUMN].dropna().unique()
-    if len(ids) != 1:
-        raise ModelingError(f"the snapshot rows come from {len(ids)} dbt invocations, expected 1")
-    return str(ids[0])
+def single_value(frame: pd.DataFrame, column: str, what: str) -> str:
+    values = frame[column].dropna().unique()
+    if len(values) != 1:
+        raise ModelingError(f"the snapshot rows carry {len(values)} {what}, expected 1")
+    return str(values[0])
 
 
-def check_invocation(manifest: Manifest, data_invocation_id: str, allow_stale: bool) -> bool:
-    """True when the manifest describes the build that made the data. Otherwise stop,
-    unless allowed (then the run is tagged stale)."""
-    if manifest.invocation_id == data_invocation_id:
+def data_lineage(frame: pd.DataFrame) -> tuple[str, str]:
+    """(build id, features hash) of the rows: one of each, or a ModelingError."""
+    build = single_value(frame, BUILD_COLUMN, "published build ids")
+    return build, single_value(frame, FEATURES_HASH_COLUMN, "features hashes")
+
+
+def check_features(manifest: Manifest, data_hash: str, allow_stale: bool) -> bool:
+    """True when the data was built by the code and vars the manifest describes (the
+    features hashes agree: harmless dbt commands since the build do not matter).
+    Otherwise stop, unless allowed (then the run is tagged stale)."""
+    manifest_hash = manifest.features_sha256()
+    if manifest_hash == data_hash:
         return True
     if not allow_stale:
         raise ModelingError(
-            f"the data was built by dbt invocation {data_invocation_id} but {manifest.path} "
-            f"describes invocation {manifest.invocation_id}: rerun `dbt build`, point "
-            "--manifest at the manifest of that build, or pass --allow-stale-manifest"
+            f"the published data was built by other feature code or vars (features hash"
+            f" {data_hash[:12]}) than {manifest.path} describes ({manifest_hash[:12]}):"
+            " rerun `dbt build`, point --manifest at the manifest of that build, or pass"
+            " --allow-stale-manifest"
         )
     return False
 
 
 def generator_config(db_path: Path) -> dict | None:
-    """The synthetic generator's run config, when the warehouse was generated."""
+    """The synthetic generator's run config, when the warehouse was generated (the
+    published version carries it)."""
     with connect_read_only(db_path) as con:
         found = con.execute(
             "select count(*) from information_schema.tables "
@@ -64,11 +74,12 @@ def generator_config(db_path: Path) -> dict | None:
         return json.loads(con.execute("select * from generator.run_config").fetchone()[0])
 
 
-def lineage_tags(manifest: Manifest, invocation_id: str, fresh: bool) -> dict[str, str]:
+def lineage_tags(manifest: Manifest, build_id: str, data_hash: str, fresh: bool) -> dict[str, str]:
     return {
         "dbt.manifest_sha256": manifest.sha256,
         "dbt.features_sha256": manifest.features_sha256(),
-        "dbt.invocation_id": invocation_id,
+        "dbt.data_features_sha256": data_hash,
+        "dbt.build_id": build_id,
         "dbt.manifest_invocation_id": manifest.invocation_id,
         "dbt.stale_manifest": str(not fresh).lower(),
         "git.commit": git_commit(),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeling.errors import ModelingError
+from warehouse.lineage import features_sha256
 
 SNAPSHOT_MODEL = "customer_snapshots"
 DEFAULT_MANIFEST = Path("target/manifest.json")
@@ -128,36 +129,7 @@ class Manifest:
         )
 
     def features_sha256(self, name: str = SNAPSHOT_MODEL) -> str:
-        """A hash of everything that defines the mart's rows: the SQL checksums of the
-        mart and every upstream model, the sources they read, the macros they call
-        (recursively), the vars that shape them, and the feature spec. Stable across
-        rebuilds of unchanged code; any change upstream changes it."""
-        root = self.model(name)
-        models, macros, pending = {}, {}, [root["unique_id"]]
-        while pending:
-            uid = pending.pop()
-            if uid in models or uid not in self.nodes:
-                continue
-            node = self.nodes[uid]
-            if node["resource_type"] == "source":
-                models[uid] = [node["schema"], node["identifier"]]
-                continue
-            models[uid] = [node["checksum"]["checksum"]]
-            pending += node["depends_on"]["nodes"]
-            macros.update(dict.fromkeys(node["depends_on"]["macros"]))
-        macro_sql, pending = {}, list(macros)
-        while pending:
-            uid = pending.pop()
-            macro = self.data.get("macros", {}).get(uid)
-            if uid in macro_sql or macro is None:
-                continue
-            macro_sql[uid] = hashlib.sha256(macro["macro_sql"].encode()).hexdigest()
-            pending += macro["depends_on"]["macros"]
-        spec = self.feature_spec(name)
-        payload = {
-            "nodes": models,
-            "macros": macro_sql,
-            "vars": root["config"].get("meta", {}).get("shaping_vars", {}),
-            "features": [spec.numeric, spec.categorical, spec.label_column],
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        """The features hash of the mart (warehouse.lineage): what the dbt build also
+        stamps on every row, so data and manifest can be compared."""
+        self.model(name)  # a ModelingError naming the model when it is missing
+        return features_sha256(self.data, name)

@@ -25,8 +25,10 @@ from modeling.errors import ModelingError, run_cli
 from modeling.evaluation import CampaignEconomics
 from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec, Manifest, TableSpec
 from modeling.registry import CHAMPION, REGISTERED_MODEL, load_registered, use_tracking_store
+from warehouse import published
 from warehouse.cli import Parser, iso_date, number
 from warehouse.database import all_or_nothing, quote_identifier, quote_literal, resolve_db_path
+from warehouse.lock import writer_lock
 
 SCORES_SOURCE = ("scoring", "churn_scores")  # (dbt source, table): where scores are written
 BATCH_ROWS = 250_000  # bounded memory whatever the number of customers
@@ -195,19 +197,28 @@ def write_scores(
     version: str,
 ) -> None:
     """Replace this as_of's rows of this model version, all or nothing (a failure or
-    SIGTERM leaves the previous scores)."""
+    SIGTERM leaves the previous scores), then publish them: a new version of the
+    published marts with these scores and everything else as it was. The writer
+    lock spans both, so no build publishes in between."""
     relation = f"{quote_identifier(table.schema)}.{quote_identifier(table.name)}"
     column = quote_identifier(time_column)
-    with all_or_nothing(db_path) as con:
-        con.execute(
-            f"delete from {relation} where {column} = ? and model_name = ? and model_version = ?",
-            [as_of.date(), REGISTERED_MODEL, version],
-        )
-        con.register("new_scores", scores)
-        con.execute(
-            f"insert into {relation} by name "
-            f"select * replace (cast({column} as date) as {column}) from new_scores"
-        )
+    with writer_lock(db_path):
+        with all_or_nothing(db_path) as con:
+            con.execute(
+                f"delete from {relation} where {column} = ? and model_name = ?"
+                " and model_version = ?",
+                [as_of.date(), REGISTERED_MODEL, version],
+            )
+            con.register("new_scores", scores)
+            con.execute(
+                f"insert into {relation} by name "
+                f"select * replace (cast({column} as date) as {column}) from new_scores"
+            )
+        with all_or_nothing(db_path) as con:  # reads only: the committed scores
+            try:
+                published.republish(db_path, con, [table.relation])
+            except published.PublishedError as error:
+                raise ModelingError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from modeling import evaluation, plots, registry, report
 from modeling.data import SNAPSHOT_TABLE, Split, read_snapshots, split_out_of_time
 from modeling.errors import ModelingError, run_cli
-from modeling.lineage import check_invocation, data_invocation, generator_config, lineage_tags
+from modeling.lineage import check_features, data_lineage, generator_config, lineage_tags
 from modeling.manifest import DEFAULT_MANIFEST, FeatureSpec, Manifest
 from modeling.models import MODEL_NAMES, build_pipeline, fit, hyperparameters
 from warehouse.cli import Parser, number
@@ -79,7 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--allow-stale-manifest",
         action="store_true",
-        help="train even if the data was built by another dbt invocation (tagged stale)",
+        help="train even if the data was built by other feature code or vars than the"
+        " manifest describes (tagged stale)",
     )
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="HTML report path")
     evaluation.CampaignEconomics.add_arguments(parser)
@@ -468,10 +469,10 @@ def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
     manifest = Manifest(settings.manifest_path)
     spec = manifest.feature_spec()
     frame = read_labeled_snapshots(settings.db_path, spec)
-    invocation = data_invocation(frame)
-    fresh = check_invocation(manifest, invocation, settings.allow_stale_manifest)
+    build_id, data_hash = data_lineage(frame)
+    fresh = check_features(manifest, data_hash, settings.allow_stale_manifest)
     data = prepare_training_data(frame, spec, settings.test_snapshots)
-    tags = lineage_tags(manifest, invocation, fresh)
+    tags = lineage_tags(manifest, build_id, data_hash, fresh)
     params = run_params(settings, data)
     log_run_context(manifest, tags, params, settings.db_path)
     print("\n".join(plan_lines(data, params)))

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.contract import RAW_SCHEMA, RAW_TABLES
+from warehouse.lock import LockTimeout, writer_lock
 
 DB_PATH_ENV_VAR = "CHURN_DB_PATH"
 DEFAULT_DB_PATH = "data/warehouse.duckdb"
@@ -262,18 +263,29 @@ def _publish(built: Path, target: Path) -> None:
 
 
 @contextmanager
+def _writer_lock(db_path: Path) -> Iterator[None]:
+    """The warehouse's writer lock (warehouse.lock), its timeout as a WarehouseError."""
+    try:
+        with writer_lock(db_path):
+            yield
+    except LockTimeout as exc:
+        raise WarehouseError(str(exc)) from None
+
+
+@contextmanager
 def all_or_nothing(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection inside one transaction: the warehouse gets all of the block's
     writes or none. An existing file is changed in one transaction, rolled back on
     failure. A new file is built as `.<name>.partial-<pid>` in the same folder and
     renamed into place on success, so even a killed process leaves no half-built
     warehouse at the path (the stray partial is removed by the next write there).
-    SIGTERM during the block is a clean abort: undone, one line, exit 143."""
+    SIGTERM during the block is a clean abort: undone, one line, exit 143. Another
+    writer of the same warehouse is waited for (warehouse.lock)."""
     db_path = Path(db_path)
-    building = not db_path.exists()
-    work = partial_path(db_path) if building else db_path
-    created, con = None, None
-    with _sigterm_aborts() as sigterm:
+    with _writer_lock(db_path), _sigterm_aborts() as sigterm:
+        building = not db_path.exists()
+        work = partial_path(db_path) if building else db_path
+        created, con = None, None
         try:
             if building:
                 remove_stale_partials(db_path)

@@ -281,12 +281,12 @@ columns:
     type: date
     description: "End (exclusive) of the label window: as_of + churn_window_days."
     tests: [not_null]
-  - name: dbt_invocation_id
+  - name: features_sha256
     role: metadata
     type: varchar
     description: >
-      The dbt invocation that built this row; the modeling layer checks it
-      against the manifest it reads.
+      The features hash of the code and vars that built this row
+      (warehouse.lineage): training compares it with the manifest it reads.
     tests: [not_null]
 # --- catalog: end ---
 {% endset %}

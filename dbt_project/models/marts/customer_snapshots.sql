@@ -160,7 +160,7 @@ features as (
                 )
         end as churned,
         spine.label_window_end,
-        '{{ invocation_id }}' as dbt_invocation_id,
+        '{{ features_sha256() }}' as features_sha256,
         -- The catalog's measure totals, as computed.
         {% for column in catalog_total_columns(catalog) %}
             active.{{ column }}{% if not loop.last %},{% endif %}
