@@ -11,7 +11,7 @@ import pandas as pd
 from modeling.errors import ModelingError
 from modeling.manifest import SNAPSHOT_MODEL, FeatureSpec
 from warehouse import published
-from warehouse.database import quote_identifier
+from warehouse.database import NOT_A_DATABASE, not_duckdb_file, open_error_reason, quote_identifier
 
 MART_SCHEMA = "marts"
 SNAPSHOT_TABLE = f"{MART_SCHEMA}.{SNAPSHOT_MODEL}"
@@ -23,9 +23,17 @@ BUILD_COLUMN = "build_id"  # the build whose published version the row belongs t
 
 def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     """The published version of the warehouse's marts (warehouse.published): never
-    the warehouse itself, whose writers a reader would block."""
+    the warehouse itself, whose writers a reader would block (its header is read
+    only to say what is wrong with a path that is no warehouse)."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise ModelingError(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build`")
     try:
-        return published.connect(Path(db_path))
+        if db_path.is_file() and not_duckdb_file(db_path):
+            raise ModelingError(f"cannot open {db_path}: {NOT_A_DATABASE}")
+        return published.connect(db_path)
+    except OSError as error:
+        raise ModelingError(f"cannot open {db_path}: {open_error_reason(error)}") from None
     except published.PublishedError as error:
         raise ModelingError(str(error)) from None
 

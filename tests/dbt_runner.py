@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from warehouse.published import catalog_path, versions_dir
+
 REPO = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -33,7 +35,12 @@ def run_dbt(
 
 
 def copy_warehouse(source: Path, destination: Path) -> Path:
+    """A copy of the warehouse file and of its published catalog (whose views keep
+    reading the source's Parquet files: they are never changed, only added)."""
     shutil.copyfile(source, destination)
+    if catalog_path(source).exists():
+        shutil.copyfile(catalog_path(source), catalog_path(destination))
+        shutil.copytree(versions_dir(source), versions_dir(destination), dirs_exist_ok=True)
     return destination
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 WAIT_ENV_VAR = "CHURN_WRITE_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 3600.0
+_held_for_process: list = []
 _held: dict[Path, int] = {}  # lock file -> depth, so one process can nest its writes
 
 
@@ -87,4 +88,6 @@ def writer_lock(db_path: Path) -> Iterator[None]:
 def hold_for_process(db_path: Path) -> None:
     """Take the writer lock until the process exits (dbt's plugin: a dbt run writes
     from its first to its last statement)."""
-    writer_lock(db_path).__enter__()  # released when the process ends
+    held = writer_lock(db_path)
+    held.__enter__()  # released when the process ends
+    _held_for_process.append(held)  # a dropped context would be collected, and release it

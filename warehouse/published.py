@@ -36,6 +36,7 @@ VERSIONS_SUFFIX = ".marts"
 STORAGE_VERSION = "v1.5.0"
 KEEP_VERSIONS = 3  # published versions whose files stay on disk (readers may hold them)
 VERSION_LOG = "versions.json"
+PUBLISHED_ALIAS = "published"  # the catalog's database name in a reader's connection
 
 
 class PublishedError(Exception):
@@ -83,8 +84,11 @@ def write_catalog(db_path: Path, version: Version, views: dict[str, str]) -> Pat
     """Write the catalog of `views` ({schema.name: select sql}) and swap it in atomically.
     The previous catalog stays readable by whoever has it open."""
     target = catalog_path(db_path)
+    # Partial catalogs of killed writers: the caller holds the writer lock, so
+    # no other writer is writing one now.
+    for stale in target.parent.glob(f".{target.name}.partial-*"):
+        stale.unlink(missing_ok=True)
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
         con.execute(
@@ -131,10 +135,19 @@ def record_version(db_path: Path, version: Version) -> None:
     partial = folder / f".{VERSION_LOG}.partial"
     partial.write_text(json.dumps(kept, indent=1))
     os.replace(partial, folder / VERSION_LOG)
-    in_use = {Path(f).parent.name for entry in kept for f in entry["files"]}
+    in_use = {version_folder(f) for entry in kept for f in entry["files"]}
     for child in folder.iterdir():
         if child.is_dir() and child.name not in in_use:
             shutil.rmtree(child, ignore_errors=True)
+
+
+def version_folder(file: str) -> str:
+    """The version folder a published file lies in (a table's file is
+    `<version>/<table>.parquet`, a partition's `<version>/<table>/<key=value>/*.parquet`)."""
+    parts = Path(file).parts
+    return next(
+        parts[i + 1] for i in range(len(parts) - 1, -1, -1) if parts[i].endswith(VERSIONS_SUFFIX)
+    )
 
 
 def read_log(db_path: Path) -> list[dict]:
@@ -153,10 +166,17 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
         raise PublishedError(
             f"no published marts at {path}: run `dbt build` (a successful build publishes them)"
         )
+    # Attached to a fresh in-memory database rather than opened: DuckDB hands a
+    # process that already has a file open that same instance again, so a second
+    # connect would show the version the first one opened, not the current one.
+    con = duckdb.connect()
     try:
-        return duckdb.connect(str(path), read_only=True)
+        con.execute(f"attach {quote_literal(path)} as {PUBLISHED_ALIAS} (read_only)")
+        con.execute(f"use {PUBLISHED_ALIAS}")
     except duckdb.Error as error:
+        con.close()
         raise PublishedError(f"cannot open the published marts {path}: {error}") from None
+    return con
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> Version:

@@ -174,12 +174,20 @@ def test_warehouse_files_that_cannot_be_used(cli, modeling_db, mlflow_store, tmp
 
 
 def test_scoring_a_warehouse_another_process_writes(modeling_db, mlflow_store, tmp_path, capsys):
+    """Scoring reads the published marts, which no writer blocks; writing the scores
+    back into a warehouse that a process outside our lock (a DuckDB shell, a
+    notebook) holds open fails in one line naming that process."""
     source, manifest = modeling_db
     db = copy_warehouse(source, tmp_path / "warehouse.duckdb")
+    argv = ["--db", str(db), "--manifest", str(manifest)]
+    train.train(train.parse_args([*argv, "--models", "logistic_regression"]))
+    capsys.readouterr()  # MLflow's registration lines
     with held_open(db) as holder:
-        code, lines = run("score", ["--db", str(db), "--manifest", str(manifest)], capsys)
+        code, lines = run("score", argv, capsys)
     assert code == 1
-    assert_one_line(lines, f"cannot open {db}: process {holder.pid} has it open for writing")
+    assert_one_line(
+        lines, f"cannot open database {db}: process {holder.pid} has it open for writing"
+    )
 
 
 def test_a_champion_that_cannot_be_scored_for_any_reason_is_replaced(monkeypatch, capsys):

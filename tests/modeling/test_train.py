@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import duckdb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -30,6 +29,8 @@ from modeling.train import (
     train,
 )
 from tests.dbt_runner import copy_project, copy_warehouse, run_dbt
+from warehouse import published
+from warehouse.database import all_or_nothing
 
 FAST = ["--models", "logistic_regression"]
 
@@ -71,15 +72,13 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
     tags = parent.data.tags
     assert tags["dbt.manifest_sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
     assert tags["dbt.features_sha256"] == Manifest(manifest).features_sha256()
-    with duckdb.connect(str(db), read_only=True) as con:
+    with published.connect(db) as con:
         built_by = con.execute(
-            "select distinct dbt_invocation_id from marts.customer_snapshots"
+            "select distinct build_id, features_sha256 from marts.customer_snapshots"
         ).fetchall()
-    assert (
-        tags["dbt.invocation_id"]
-        == built_by[0][0]
-        == json.loads(manifest.read_text())["metadata"]["invocation_id"]
-    )
+    assert built_by == [(tags["dbt.build_id"], tags["dbt.data_features_sha256"])]
+    assert tags["dbt.build_id"] == json.loads(manifest.read_text())["metadata"]["invocation_id"]
+    assert tags["dbt.data_features_sha256"] == tags["dbt.features_sha256"]
     assert tags["dbt.stale_manifest"] == "false"
     assert len(tags["git.commit"]) >= 7
     assert tags["generator.seed"] == "11"
@@ -197,35 +196,51 @@ def test_features_hash_is_stable_across_rebuilds_and_changes_with_the_sql(modeli
     assert other_window.features_sha256() != original.features_sha256()
 
 
-def test_stale_manifest_is_refused_unless_allowed(modeling_db, mlflow_store, tmp_path, capsys):
-    db, _ = modeling_db
-    other = copy_warehouse(db, tmp_path / "other.duckdb")
-    run_dbt(["build", "--select", "customer_snapshots"], other, tmp_path / "other_target")
-    stale = tmp_path / "other_target" / "manifest.json"
+def test_harmless_dbt_commands_do_not_block_training_other_feature_code_does(
+    modeling_db, mlflow_store, tmp_path, capsys
+):
+    """Training compares the data's features hash with the manifest's: a manifest of
+    any later invocation of the same code (dbt docs generate, dbt test) is fresh; one
+    of other feature code or vars is refused unless --allow-stale-manifest."""
+    db, manifest = modeling_db
+    run_dbt(["docs", "generate"], db, tmp_path / "docs_target")
+    later = tmp_path / "docs_target" / "manifest.json"
+    assert Manifest(later).invocation_id != Manifest(manifest).invocation_id
+    result = train(parse_args(train_args(db, later, tmp_path, *FAST)))
+    assert result["tags"]["dbt.stale_manifest"] == "false"
 
-    code, err = run_cli(train_args(db, stale, tmp_path, *FAST), capsys)
+    run_dbt(["parse"], db, tmp_path / "other_target", vars_={"churn_window_days": 60})
+    other = tmp_path / "other_target" / "manifest.json"
+    code, err = run_cli(train_args(db, other, tmp_path, *FAST), capsys)
     assert code == 1
-    assert err.startswith("error: the data was built by dbt invocation") and "\n" not in err
+    assert err.startswith("error: the published data was built by other feature code or vars")
+    assert "\n" not in err
     client = MlflowClient()
     runs = client.search_runs([client.get_experiment_by_name("ecommerce-churn").experiment_id])
-    assert [r.info.status for r in runs] == ["FAILED"]
-    assert client.search_registered_models() == []
+    assert runs[0].info.status == "FAILED"  # the newest; nothing registered by it
+    assert len(client.search_model_versions(f"name = '{REGISTERED_MODEL}'")) == 1
 
-    result = train(parse_args(train_args(db, stale, tmp_path, *FAST, "--allow-stale-manifest")))
+    result = train(parse_args(train_args(db, other, tmp_path, *FAST, "--allow-stale-manifest")))
     assert result["tags"]["dbt.stale_manifest"] == "true"
 
 
 def _break(db, tmp_path, sql: str):
+    """A copy of the warehouse whose published snapshots went through `sql` (run on
+    the copy's working table, then republished), or with no published marts."""
     broken = copy_warehouse(db, tmp_path / "broken.duckdb")
-    with duckdb.connect(str(broken)) as con:
+    if sql == "unpublish":
+        published.catalog_path(broken).unlink()
+        return broken
+    with all_or_nothing(broken) as con:
         con.execute(sql)
+        published.republish(broken, con, ["marts.customer_snapshots"])
     return broken
 
 
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
-        ("drop table marts.customer_snapshots", "table marts.customer_snapshots not found"),
+        ("unpublish", "no published marts at"),
         ("update marts.customer_snapshots set churned = null", "has no labeled rows"),
         ("update marts.customer_snapshots set churned = 0", "single class"),
         (
