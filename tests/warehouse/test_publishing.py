@@ -219,3 +219,34 @@ def test_two_builds_at_once_run_one_after_the_other(shop, tmp_path):
     _, build, _ = published_state(db)
     second_build = json.loads((tmp_path / "second" / "run_results.json").read_text())
     assert build == second_build["metadata"]["invocation_id"]  # the later build published last
+
+
+def test_analysts_query_the_published_marts_with_the_duckdb_shell_and_warehouse_sql(shop):
+    """The README's analyst commands: the DuckDB shell installed with the project
+    (an older DuckDB than the library: the catalog is written in a format it
+    reads) and `python -m warehouse.sql`."""
+    _, build, rows = published_state(shop)
+    sql = "select count(*) as n, any_value(build_id) as build from marts.customer_snapshots"
+    shell = subprocess.run(
+        [
+            Path(sys.executable).with_name("duckdb"),
+            "-readonly",
+            "-csv",
+            "-noheader",
+            published.catalog_path(shop),
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shell.stdout.strip() == f"{rows['marts.customer_snapshots']},{build}"
+    ours = subprocess.run(
+        [sys.executable, "-m", "warehouse.sql", "--db", shop, "-c", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    assert str(rows["marts.customer_snapshots"]) in ours.stdout and build in ours.stdout
