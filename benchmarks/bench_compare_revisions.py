@@ -47,6 +47,9 @@ def build_seconds(project: Path, raw: Path, work: Path, snapshots: int) -> tuple
     cmd += ["--target-path", str(target), "--log-path", str(target / "logs")]
     elapsed, peak, _ = run_measured(cmd, env={"CHURN_DB_PATH": str(db)}, cwd=project)
     db.unlink()
+    # What a publishing revision published next to it (warehouse.published).
+    (work / "build.marts.duckdb").unlink(missing_ok=True)
+    shutil.rmtree(work / "build.marts", ignore_errors=True)
     return elapsed, peak
 
 

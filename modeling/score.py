@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 from duckdb import DuckDBPyConnection
 
-from modeling.data import MART_SCHEMA, SNAPSHOT_TABLE, connect_read_only, table_columns
+from modeling.data import (
+    BUILD_COLUMN,
+    FEATURES_HASH_COLUMN,
+    MART_SCHEMA,
+    SNAPSHOT_TABLE,
+    connect_read_only,
+    table_columns,
+)
 from modeling.errors import ModelingError, run_cli
 from modeling.evaluation import CampaignEconomics
 from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec, Manifest, TableSpec
@@ -98,36 +105,48 @@ def score_frame(
     )
 
 
+def check_one_build(con: DuckDBPyConnection, as_of: pd.Timestamp, spec: FeatureSpec) -> None:
+    """The snapshot's rows come from one build of one feature definition (a published
+    version is one build by construction; this refuses anything else)."""
+    builds, hashes = con.execute(
+        f"select count(distinct {BUILD_COLUMN}), count(distinct {FEATURES_HASH_COLUMN})"
+        f" from {SNAPSHOT_TABLE} where {quote_identifier(spec.time_column)} = ?",
+        [as_of.date()],
+    ).fetchone()
+    if builds > 1 or hashes > 1:
+        raise ModelingError(
+            f"the rows of {SNAPSHOT_TABLE} at {as_of.date()} come from {builds} builds and"
+            f" {hashes} feature definitions, expected 1 of each: run `dbt build`"
+        )
+
+
 def read_batches(
-    db_path: Path, as_of: pd.Timestamp, columns: list[str], spec: FeatureSpec
+    con: DuckDBPyConnection, as_of: pd.Timestamp, columns: list[str], spec: FeatureSpec
 ) -> Iterator[pd.DataFrame]:
     """The snapshot's rows in batches, with the columns the model and economics need;
     numbers as float64, as in training (bool and nullable ints included)."""
-    with connect_read_only(db_path) as con:
-        present = set(table_columns(con, MART_SCHEMA, SNAPSHOT_MODEL))
-        missing = [c for c in columns if c not in present]
-        if missing:
-            raise ModelingError(
-                f"{SNAPSHOT_TABLE} lacks column(s) the model was trained on: {', '.join(missing)}"
-            )
-        selected = ", ".join(quote_identifier(c) for c in columns)
-        # A literal, not a parameter: a parameterised query's Arrow reader copies the rows.
-        reader = con.sql(
-            f"select {selected} from {SNAPSHOT_TABLE}"
-            f" where {quote_identifier(spec.time_column)}"
-            f" = date {quote_literal(as_of.date().isoformat())}"
-            f" order by {quote_identifier(spec.id_column)}"
-        ).to_arrow_reader(BATCH_ROWS)
-        keys = (spec.id_column, spec.time_column)
-        for batch in reader:
-            frame = batch.to_pandas()
-            numeric = [
-                c
-                for c in frame.columns
-                if c not in keys and pd.api.types.is_numeric_dtype(frame[c])
-            ]
-            frame[numeric] = frame[numeric].astype("float64")
-            yield frame
+    present = set(table_columns(con, MART_SCHEMA, SNAPSHOT_MODEL))
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise ModelingError(
+            f"{SNAPSHOT_TABLE} lacks column(s) the model was trained on: {', '.join(missing)}"
+        )
+    selected = ", ".join(quote_identifier(c) for c in columns)
+    # A literal, not a parameter: a parameterised query's Arrow reader copies the rows.
+    reader = con.sql(
+        f"select {selected} from {SNAPSHOT_TABLE}"
+        f" where {quote_identifier(spec.time_column)}"
+        f" = date {quote_literal(as_of.date().isoformat())}"
+        f" order by {quote_identifier(spec.id_column)}"
+    ).to_arrow_reader(BATCH_ROWS)
+    keys = (spec.id_column, spec.time_column)
+    for batch in reader:
+        frame = batch.to_pandas()
+        numeric = [
+            c for c in frame.columns if c not in keys and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+        frame[numeric] = frame[numeric].astype("float64")
+        yield frame
 
 
 def add_risk_decile(scores: pd.DataFrame) -> pd.DataFrame:
@@ -158,21 +177,23 @@ def score(args: argparse.Namespace) -> dict:
     manifest = Manifest(args.manifest)
     spec = manifest.feature_spec()
     table = manifest.source_table(*SCORES_SOURCE)
+    # One connection: one published version from the schedule to the last row.
     with connect_read_only(db_path) as con:
         if not table_columns(con, table.schema, table.name):
             raise ModelingError(f"table {table.relation} not found in {db_path}: run `dbt build`")
         as_of = scoring_date(con, args.as_of, spec.time_column)
-    use_tracking_store()
-    version = None if args.model_version is None else str(args.model_version)
-    model, version, inputs = load_registered(version)
-    started = time.perf_counter()
-    scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    needed = list(dict.fromkeys([spec.id_column, spec.time_column, economics.value_column]))
-    needed += [c for c in inputs if c not in needed]
-    parts = [
-        score_frame(model, inputs, frame, economics, spec, version, scored_at)
-        for frame in read_batches(db_path, as_of, needed, spec)
-    ]
+        check_one_build(con, as_of, spec)
+        use_tracking_store()
+        version = None if args.model_version is None else str(args.model_version)
+        model, version, inputs = load_registered(version)
+        started = time.perf_counter()
+        scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        needed = list(dict.fromkeys([spec.id_column, spec.time_column, economics.value_column]))
+        needed += [c for c in inputs if c not in needed]
+        parts = [
+            score_frame(model, inputs, frame, economics, spec, version, scored_at)
+            for frame in read_batches(con, as_of, needed, spec)
+        ]
     if not parts:
         raise ModelingError(f"no customers to score at {as_of.date()}")
     scores = conform(add_risk_decile(pd.concat(parts, ignore_index=True)), table)

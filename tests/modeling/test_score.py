@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -18,6 +19,7 @@ from modeling import demo_summary, score
 from modeling.errors import ModelingError
 from modeling.evaluation import CampaignEconomics
 from modeling.manifest import FeatureSpec, Manifest, TableSpec
+from modeling.score import check_one_build
 from modeling.train import parse_args, train
 from tests.dbt_runner import copy_warehouse
 
@@ -143,3 +145,25 @@ def test_the_scores_table_is_read_from_the_manifest_sources(tmp_path):
     assert table.relation == "scoring.churn_scores"
     with pytest.raises(ModelingError, match="has no source scoring.other"):
         Manifest(path).source_table("scoring", "other")
+
+
+def test_scoring_refuses_rows_of_more_than_one_build():
+    """A published version is one build by construction; rows of two builds or two
+    feature definitions at the scored as_of are refused, not scored."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.customer_snapshots as select * from (values"
+        " (date '2026-01-01', 'b1', 'f1'), (date '2026-01-01', 'b1', 'f1'),"
+        " (date '2026-02-01', 'b1', 'f1'), (date '2026-02-01', 'b2', 'f1'),"
+        " (date '2026-03-01', 'b1', 'f1'), (date '2026-03-01', 'b1', 'f2'))"
+        " as t(as_of, build_id, features_sha256)"
+    )
+    spec = SimpleNamespace(time_column="as_of")
+    check_one_build(con, pd.Timestamp("2026-01-01"), spec)
+    for as_of, message in [
+        ("2026-02-01", "2 builds and 1 feature"),
+        ("2026-03-01", "1 builds and 2"),
+    ]:
+        with pytest.raises(ModelingError, match=message):
+            check_one_build(con, pd.Timestamp(as_of), spec)
