@@ -127,16 +127,20 @@ def write_catalog(db_path: Path, version: Version, views: dict[str, str]) -> Pat
     return target
 
 
-def record_version(db_path: Path, version: Version) -> None:
-    """Append to the version log, then remove the folders no kept version uses."""
+def log_version(db_path: Path, version: Version) -> None:
+    """Append to the version log (the last KEEP_VERSIONS entries). Done before the
+    catalog swap, so that no version a reader can see is ever missing from it."""
     folder = versions_dir(db_path)
-    log = read_log(db_path) + [version.__dict__]
-    kept = log[-KEEP_VERSIONS:]
     partial = folder / f".{VERSION_LOG}.partial"
-    partial.write_text(json.dumps(kept, indent=1))
+    partial.write_text(json.dumps((read_log(db_path) + [version.__dict__])[-KEEP_VERSIONS:]))
     os.replace(partial, folder / VERSION_LOG)
-    in_use = {version_folder(f) for entry in kept for f in entry["files"]}
-    for child in folder.iterdir():
+
+
+def remove_unused_versions(db_path: Path) -> None:
+    """Remove the folders no logged version uses: older versions, and what killed
+    publishes left behind (the caller holds the writer lock: nobody writes one now)."""
+    in_use = {version_folder(f) for entry in read_log(db_path) for f in entry["files"]}
+    for child in versions_dir(db_path).iterdir():
         if child.is_dir() and child.name not in in_use:
             shutil.rmtree(child, ignore_errors=True)
 
@@ -257,8 +261,9 @@ def publish_version(db_path: Path, spec: dict) -> Path:
         published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         files=tuple(files),
     )
+    log_version(db_path, version)
     path = write_catalog(db_path, version, views)
-    record_version(db_path, version)
+    remove_unused_versions(db_path)
     return path
 
 
