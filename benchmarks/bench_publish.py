@@ -40,8 +40,8 @@ while not stop.exists():
     try:
         with published.connect(db) as con:
             versions.add(published.current_version(con).version)
-            con.execute("select count(*) from marts.customer_snapshots"
-                        " where as_of = (select max(as_of) from marts.churn_summary_monthly)").fetchall()
+            con.execute("select count(*) from marts.customer_snapshots where as_of ="
+                        " (select max(as_of) from marts.churn_summary_monthly)").fetchall()
         reads += 1
     except Exception as error:
         errors.append(str(error).splitlines()[0])
