@@ -185,6 +185,19 @@ def test_a_build_killed_anywhere_leaves_the_published_version_intact(shop, tmp_p
     assert left == kept | {published.VERSION_LOG}
 
 
+def test_a_failed_or_partial_build_publishes_nothing(shop, tmp_path):
+    db = copy_warehouse(shop, tmp_path / "warehouse.duckdb")
+    before = published_state(db)
+    # A schedule over max_snapshots stops the spine model; everything after it skips.
+    failed = run_dbt(["build"], db, tmp_path / "failed", vars_={"max_snapshots": 2}, check=False)
+    assert failed.returncode == 1
+    assert "marts not published: " in failed.stdout and "did not pass" in failed.stdout
+    assert published_state(db) == before
+    partial = run_dbt(["build", "--select", "customer_snapshots"], db, tmp_path / "partial")
+    assert "marts not published: this run did not build and test every model" in partial.stdout
+    assert published_state(db) == before
+
+
 def test_two_builds_at_once_while_twenty_readers_poll(shop, tmp_path):
     """The second build waits for the first (and says so), both succeed, the later
     one is published last; twenty reader processes polling all along never fail
