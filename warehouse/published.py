@@ -76,7 +76,7 @@ def new_version_dir(db_path: Path, build_id: str) -> Path:
 def parquet_view(columns: Iterable[str], files: Iterable[str], build_id: str) -> str:
     """A view over Parquet files that stamps the version's build id on every row."""
     listed = ", ".join(quote_literal(f) for f in files)
-    selected = ", ".join(f'"{c}"' for c in columns)
+    selected = ", ".join(quote_identifier(c) for c in columns)
     return f"select {selected}, {quote_literal(build_id)} as build_id from read_parquet([{listed}])"
 
 
@@ -96,10 +96,11 @@ def write_catalog(db_path: Path, version: Version, views: dict[str, str]) -> Pat
             f" (storage_version {quote_literal(STORAGE_VERSION)})"
         )
         for schema in sorted({name.split(".")[0] for name in views}):
-            con.execute(f'create schema if not exists published."{schema}"')
+            con.execute(f"create schema if not exists published.{quote_identifier(schema)}")
         for name, sql in views.items():
             schema, view = name.split(".")
-            con.execute(f'create view published."{schema}"."{view}" as {sql}')
+            relation = f"{quote_identifier(schema)}.{quote_identifier(view)}"
+            con.execute(f"create view published.{relation} as {sql}")
         con.execute(
             "create table published.main.published_version (version varchar, build_id varchar,"
             " features_sha256 varchar, published_at varchar, files varchar[])"
@@ -269,5 +270,7 @@ def publish_version(db_path: Path, spec: dict) -> Path:
 
 def empty_view(columns: list[str], types: list[str], build_id: str) -> str:
     """A view of no rows with the table's columns, for a table that had none."""
-    selected = ", ".join(f'cast(null as {t}) as "{c}"' for c, t in zip(columns, types, strict=True))
+    selected = ", ".join(
+        f"cast(null as {t}) as {quote_identifier(c)}" for c, t in zip(columns, types, strict=True)
+    )
     return f"select {selected}, {quote_literal(build_id)} as build_id where false"
