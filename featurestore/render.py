@@ -256,9 +256,10 @@ def intermediate_yaml(catalog: Catalog, md5: str) -> str:
         "name": "int_customer_activity_buckets",
         "description": (
             "Valid events of every source aggregated per customer, source and place on the"
-            " snapshot axis (the snapshot that first sees them and, per feature window, the"
-            " first snapshot whose window no longer covers them): one column per measure of"
-            " the feature catalog. Each source aggregated on its own, then stacked."
+            " axis of the snapshots this run computes, int_snapshots_to_build (the snapshot"
+            " that first sees them and, per feature window, the first snapshot whose window"
+            " no longer covers them): one column per measure of the feature catalog. Each"
+            " source aggregated on its own, then stacked."
         ),
         "config": {"meta": {"catalog_md5": md5}},
         "data_tests": bucket_tests,
@@ -268,7 +269,8 @@ def intermediate_yaml(catalog: Catalog, md5: str) -> str:
         "name": "int_customer_totals_by_snapshot",
         "description": (
             "Point-in-time totals of every measure of the feature catalog per customer at"
-            " every snapshot from the first one that sees any of their activity: running sums"
+            " every snapshot this run computes (int_snapshots_to_build) from the first one that"
+            " sees any of their activity: running sums"
             " over the snapshot index of what each snapshot first sees, minus, for the"
             " windows, what has left the window; running extremes under the measure's name."
         ),

@@ -50,6 +50,7 @@
     {% set catalog = run_query("select churn_publish('" ~ tojson(spec) | replace("'", "''")
         ~ "')").columns[0].values()[0] %}
     {% do log('published the marts of build ' ~ invocation_id ~ ' to ' ~ catalog, info=true) %}
+    {% do record_refresh_state() %}
 {% endmacro %}
 
 {# Why this run must not publish, or nothing when it may: every model and test

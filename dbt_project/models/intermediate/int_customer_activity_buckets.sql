@@ -45,7 +45,7 @@
 {% set parts = [] %}
 
 with spine as (
-    select * from {{ ref('int_snapshot_spine') }}
+    select * from {{ ref('int_snapshots_to_build') }}
 ),
 
 calendar as (

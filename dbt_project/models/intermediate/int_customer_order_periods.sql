@@ -8,7 +8,7 @@
 #}
 
 with spine as (
-    select * from {{ ref('int_snapshot_spine') }}
+    select * from {{ ref('int_snapshots_to_build') }}
 ),
 
 completed_orders as (

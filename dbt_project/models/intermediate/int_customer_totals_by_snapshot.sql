@@ -35,7 +35,7 @@
 {% endfor %}
 
 with spine as (
-    select * from {{ ref('int_snapshot_spine') }}
+    select * from {{ ref('int_snapshots_to_build') }}
 ),
 
 -- Both aggregations read the buckets table itself, not an import CTE: DuckDB

@@ -9,6 +9,11 @@
   span cannot stretch anything and is left alone, and a table too small for
   any segment to be that small has no isolated dates.
 #}
+{#- New rows can change which dates are isolated, and so the validity of rows
+    an incremental refresh keeps: the post-hook then turns the refresh into a
+    full rebuild (macro refresh_check_isolated_dates). -#}
+{{ config(post_hook="{{ refresh_check_isolated_dates() }}") }}
+
 
 with event_dates as (
     select * from {{ ref('stg_shop__event_dates') }}

@@ -1,1 +1,2 @@
-{{ validate_against_customers('stg_shop__site_visits', 'visited_at') }}
+{{ config(materialized='incremental', unique_key='raw_rowid', incremental_strategy='delete+insert') }}
+{{ validate_against_customers('stg_shop__site_visits', 'visit_id', 'visited_at') }}

@@ -1,1 +1,2 @@
-{{ validate_against_customers('stg_shop__support_tickets', 'opened_at') }}
+{{ config(materialized='incremental', unique_key='raw_rowid', incremental_strategy='delete+insert') }}
+{{ validate_against_customers('stg_shop__support_tickets', 'ticket_id', 'opened_at') }}

@@ -7,12 +7,25 @@
   Its columns are the feature catalog's (macro feature_catalog), in its order:
   measure totals are copied from int_customer_totals_by_snapshot, every other
   column is written out below (derived features in `features`).
+
+  Incremental (docs/incremental.md): the snapshots of int_snapshots_to_build
+  are computed and replace their rows (the pre-hook also drops snapshots no
+  longer scheduled, such as the previous current one); every other snapshot is
+  final except its label, recomputed where its window was still open at the
+  previous build or holds a newly loaded completed order.
 #}
+-- depends_on: {{ ref('int_snapshots_to_build') }}
 
 {#- The vars that shape these rows, rendered into the manifest's meta so that the
     modeling layer's dbt.features_sha256 changes whenever one of them does (the
     catalog is a macro, and macros are hashed with the SQL). -#}
-{{ config(meta={'shaping_vars': {
+{{ config(
+    materialized='incremental',
+    unique_key='as_of',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ drop_replaced_snapshots() }}",
+    meta={'shaping_vars': {
     'snapshot_start': var('snapshot_start'),
     'snapshot_end': var('snapshot_end'),
     'snapshot_interval': var('snapshot_interval'),
@@ -25,7 +38,12 @@
     'max_page_views': var('max_page_views'),
     'max_loyalty_points': var('max_loyalty_points'),
     'accepted_values': var('accepted_values'),
-}}) }}
+    'earliest_event_date': var('earliest_event_date'),
+    'max_id_length': var('max_id_length'),
+    'isolated_gap_days': var('isolated_gap_days'),
+    'isolated_max_share': var('isolated_max_share'),
+}},
+) }}
 {{ catalog_check_generated_yaml() }}
 {% set catalog = feature_catalog() %}
 
@@ -152,13 +170,7 @@ features as (
                 then cast(active.rating_sum_lifetime as double) / active.reviews_lifetime
         end as avg_rating,
         -- The label and its window.
-        case
-            when spine.is_label_complete
-                then cast(
-                    next_orders.next_order_at is null
-                    or next_orders.next_order_at >= spine.label_window_end as integer
-                )
-        end as churned,
+        {{ churn_label('spine', 'next_orders.next_order_at') }} as churned,
         spine.label_window_end,
         '{{ features_sha256() }}' as features_sha256,
         -- The catalog's measure totals, as computed.
@@ -178,12 +190,60 @@ features as (
             and active.snapshot_index = order_periods.snapshot_index
 ),
 
+{% if is_incremental() %}
+    -- Labels of kept snapshots that can change: the window was still open at
+    -- the previous build (its data horizon), or holds a newly loaded order.
+    relabel_since as (
+        select
+            least(
+                (
+                    select max(built.data_horizon) from refresh_state.snapshots as built
+                    where built.build_id = '{{ refresh_plan().previous_build_id }}'
+                ),
+                (
+                    select min(ordered_at) from {{ ref('int_orders_validated') }}
+                    where
+                        raw_rowid > {{ refresh_high_water_mark('orders') }}
+                        and reject_reason is null and order_status = 'completed'
+                )
+            ) as since
+    ),
+
+    kept as (
+        select kept.*
+        from {{ this }} as kept
+        inner join spine on kept.as_of = spine.as_of
+        cross join relabel_since
+        where
+            kept.as_of not in (
+                select to_build.as_of from {{ ref('int_snapshots_to_build') }} as to_build
+            )
+            and spine.label_window_end > cast(relabel_since.since as date)
+    ),
+
+    relabeled as (
+        select kept.* replace ({{ churn_label('spine', 'completed_orders.ordered_at') }} as churned)
+        from kept
+        inner join spine on kept.as_of = spine.as_of
+        inner join customers on kept.customer_id = customers.customer_id
+        asof left join completed_orders
+            on
+                customers.customer_key = completed_orders.customer_key
+                and kept.as_of <= completed_orders.ordered_at
+    ),
+{% endif %}
+
 final as (
     select
         {% for column in catalog.columns %}
             {{ column.name }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from features
+    {% if is_incremental() %}
+        union all by name
+        select * from relabeled
+    {% endif %}
 )
 
-select * from final
+-- The union is by name: the columns are the catalog's, listed in final.
+select * from final  -- noqa: AM04

@@ -1,7 +1,10 @@
 {{ require_contract_columns('customers') }}
 
 with source as (
-    select * from {{ source('shop', 'customers') }}
+    select
+        *,
+        {{ raw_rowid() }} as raw_rowid
+    from {{ source('shop', 'customers') }}
 ),
 
 renamed as (
@@ -12,7 +15,8 @@ renamed as (
             as acquisition_channel,
         coalesce(upper(trim(cast(country as varchar))), 'unknown') as country,
         try_cast(signup_at as timestamp) as signed_up_at,
-        try_cast(_loaded_at as timestamp) as loaded_at
+        try_cast(_loaded_at as timestamp) as loaded_at,
+        raw_rowid
     from source
 ),
 
@@ -36,17 +40,18 @@ validated as (
     from deduplicated
 ),
 
+keys as (
+    select * from {{ ref('stg_shop__customer_keys') }}
+),
+
 final as (
     select
-        -- integer surrogate key: lets large aggregations avoid grouping by strings
-        case
-            when reject_reason is null
-                then row_number() over (
-                    partition by reject_reason is null order by customer_id
-                )
-        end as customer_key,
-        *
+        -- integer surrogate key (stg_shop__customer_keys): lets large
+        -- aggregations avoid grouping by strings
+        case when validated.reject_reason is null then keys.customer_key end as customer_key,
+        validated.*
     from validated
+    left join keys on validated.customer_id = keys.customer_id
 )
 
 select * from final

@@ -1,7 +1,10 @@
 {{ require_contract_columns('loyalty_events') }}
 
 with source as (
-    select * from {{ source('shop', 'loyalty_events') }}
+    select
+        *,
+        {{ raw_rowid() }} as raw_rowid
+    from {{ source('shop', 'loyalty_events') }}
 ),
 
 renamed as (
@@ -11,12 +14,9 @@ renamed as (
         lower(trim(cast(event_type as varchar))) as loyalty_event_type,
         {{ as_double('points') }} as points,
         try_cast(occurred_at as timestamp) as occurred_at,
-        try_cast(_loaded_at as timestamp) as loaded_at
+        try_cast(_loaded_at as timestamp) as loaded_at,
+        raw_rowid
     from source
-),
-
-deduplicated as (
-    {{ deduplicate('renamed', 'loyalty_event_id') }}
 ),
 
 checked as (
@@ -32,7 +32,7 @@ checked as (
             {{ number_checks(['points']) }}
             when points > {{ var('max_loyalty_points') }} then 'absurd_value'
         end as row_reject_reason
-    from deduplicated
+    from renamed
 ),
 
 final as (

@@ -1,7 +1,10 @@
 {{ require_contract_columns('orders') }}
 
 with source as (
-    select * from {{ source('shop', 'orders') }}
+    select
+        *,
+        {{ raw_rowid() }} as raw_rowid
+    from {{ source('shop', 'orders') }}
 ),
 
 renamed as (
@@ -13,12 +16,9 @@ renamed as (
         {{ as_double('discount_amount') }} as discount_amount,
         {{ as_double('item_count') }} as item_count,
         try_cast(ordered_at as timestamp) as ordered_at,
-        try_cast(_loaded_at as timestamp) as loaded_at
+        try_cast(_loaded_at as timestamp) as loaded_at,
+        raw_rowid
     from source
-),
-
-deduplicated as (
-    {{ deduplicate('renamed', 'order_id') }}
 ),
 
 checked as (
@@ -37,7 +37,7 @@ checked as (
                 or discount_amount > order_value
                 then 'absurd_value'
         end as row_reject_reason
-    from deduplicated
+    from renamed
 ),
 
 final as (

@@ -1,7 +1,10 @@
 {{ require_contract_columns('reviews') }}
 
 with source as (
-    select * from {{ source('shop', 'reviews') }}
+    select
+        *,
+        {{ raw_rowid() }} as raw_rowid
+    from {{ source('shop', 'reviews') }}
 ),
 
 renamed as (
@@ -11,12 +14,9 @@ renamed as (
         {{ normalize_id('order_id') }} as order_id,
         {{ as_double('rating') }} as rating,
         try_cast(reviewed_at as timestamp) as reviewed_at,
-        try_cast(_loaded_at as timestamp) as loaded_at
+        try_cast(_loaded_at as timestamp) as loaded_at,
+        raw_rowid
     from source
-),
-
-deduplicated as (
-    {{ deduplicate('renamed', 'review_id') }}
 ),
 
 checked as (
@@ -28,7 +28,7 @@ checked as (
             when not isfinite(rating) then 'non_finite_value'
             when rating not between 1 and 5 then 'invalid_rating'
         end as row_reject_reason
-    from deduplicated
+    from renamed
 ),
 
 final as (

@@ -1,7 +1,10 @@
 {{ require_contract_columns('site_visits') }}
 
 with source as (
-    select * from {{ source('shop', 'site_visits') }}
+    select
+        *,
+        {{ raw_rowid() }} as raw_rowid
+    from {{ source('shop', 'site_visits') }}
 ),
 
 renamed as (
@@ -12,12 +15,9 @@ renamed as (
         {{ as_double('page_views') }} as page_views,
         {{ as_double('session_seconds') }} as session_seconds,
         try_cast(visited_at as timestamp) as visited_at,
-        try_cast(_loaded_at as timestamp) as loaded_at
+        try_cast(_loaded_at as timestamp) as loaded_at,
+        raw_rowid
     from source
-),
-
-deduplicated as (
-    {{ deduplicate('renamed', 'visit_id') }}
 ),
 
 checked as (
@@ -34,7 +34,7 @@ checked as (
                 or session_seconds > {{ var('max_session_seconds') }}
                 then 'absurd_value'
         end as row_reject_reason
-    from deduplicated
+    from renamed
 ),
 
 final as (

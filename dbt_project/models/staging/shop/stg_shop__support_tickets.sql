@@ -1,7 +1,10 @@
 {{ require_contract_columns('support_tickets') }}
 
 with source as (
-    select * from {{ source('shop', 'support_tickets') }}
+    select
+        *,
+        {{ raw_rowid() }} as raw_rowid
+    from {{ source('shop', 'support_tickets') }}
 ),
 
 renamed as (
@@ -10,12 +13,9 @@ renamed as (
         {{ normalize_id('customer_id') }} as customer_id,
         lower(trim(cast(category as varchar))) as ticket_category,
         try_cast(opened_at as timestamp) as opened_at,
-        try_cast(_loaded_at as timestamp) as loaded_at
+        try_cast(_loaded_at as timestamp) as loaded_at,
+        raw_rowid
     from source
-),
-
-deduplicated as (
-    {{ deduplicate('renamed', 'ticket_id') }}
 ),
 
 final as (
@@ -28,7 +28,7 @@ final as (
                 or ticket_category not in {{ accepted_values_sql('support_tickets', 'category') }}
                 then 'unknown_category'
         end as row_reject_reason
-    from deduplicated
+    from renamed
 )
 
 select * from final

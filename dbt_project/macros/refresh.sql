@@ -1,0 +1,310 @@
+-- noqa: disable=all
+-- (Jinja that runs queries at execution time: there is no SQL here for sqlfluff)
+{#
+  Incremental refresh (docs/incremental.md). `dbt build` refreshes only what
+  changed since the last complete build, or rebuilds everything and says why.
+
+  State of the complete builds, in schema refresh_state (written at the end of
+  a build that published, record_refresh_state):
+  - builds: build id, features hash, when it finished, how it was built;
+  - raw_marks: per raw table, the rows it read (count, highest rowid, and a
+    fingerprint of their rowid, id and _loaded_at): raw tables are append-only,
+    so the rows after the highest rowid are the new ones;
+  - snapshots: the snapshot dates it built and its data horizon;
+  - isolated_dates: the dates it quarantined as isolated_timestamp.
+  plans holds each run's decision (plan_refresh, on-run-start), which the
+  models read through should_full_refresh() and refresh_plan().
+#}
+
+{% macro refresh_state_ddl() %}
+    create schema if not exists refresh_state;
+    create table if not exists refresh_state.plans (
+        invocation_id varchar, command varchar, started_at timestamp, mode varchar,
+        reason varchar, previous_build_id varchar, rebuild_after date
+    );
+    create table if not exists refresh_state.builds (
+        build_id varchar, features_sha256 varchar, finished_at timestamp, mode varchar
+    );
+    create table if not exists refresh_state.raw_marks (
+        build_id varchar, source_table varchar, row_count bigint, max_rowid bigint,
+        fingerprint ubigint
+    );
+    create table if not exists refresh_state.snapshots (
+        build_id varchar, as_of date, data_horizon timestamp
+    );
+    create table if not exists refresh_state.isolated_dates (
+        build_id varchar, source_table varchar, event_date date
+    );
+{% endmacro %}
+
+{# dbt's own switch, extended: an incremental model is rebuilt in full when its
+   config or --full-refresh says so, and also when this run's refresh plan is a
+   full rebuild. Overrides dbt's global macro (root project macros come first). #}
+{% macro should_full_refresh() %}
+    {% set configured = config.get('full_refresh') %}
+    {% if configured is not none %}{{ return(configured) }}{% endif %}
+    {% if flags.FULL_REFRESH %}{{ return(true) }}{% endif %}
+    {{ return(refresh_plan().mode != 'incremental') }}
+{% endmacro %}
+
+{# This run's plan: mode ('incremental' or 'full'), reason, previous_build_id,
+   rebuild_after (snapshots after this date are rebuilt; none: only new ones).
+   'full' wherever there is no plan (parsing, unit tests, other commands). #}
+{% macro refresh_plan() %}
+    {% set plan = {'mode': 'full', 'reason': 'no refresh plan', 'previous_build_id': none,
+                   'rebuild_after': none} %}
+    {% if execute and refresh_state_exists() %}
+        {% set found = run_query(
+            "select mode, reason, previous_build_id, rebuild_after from refresh_state.plans"
+            ~ " where invocation_id = '" ~ invocation_id ~ "'") %}
+        {% for row in found.rows[:1] %}
+            {% set plan = {'mode': row[0], 'reason': row[1], 'previous_build_id': row[2],
+                           'rebuild_after': row[3]} %}
+        {% endfor %}
+    {% endif %}
+    {{ return(plan) }}
+{% endmacro %}
+
+{% macro refresh_state_exists() %}
+    {{ return(run_query(
+        "select count(*) from information_schema.tables"
+        ~ " where table_schema = 'refresh_state' and table_name = 'plans'"
+    ).columns[0].values()[0] > 0) }}
+{% endmacro %}
+
+{# The raw tables (source shop) with their id column, from the source YAML. #}
+{% macro refresh_raw_tables() %}
+    {% set tables = [] %}
+    {% for source in graph.sources.values() if source.source_name == 'shop' %}
+        {% do tables.append({'name': source.name, 'relation': source.schema ~ '.' ~ source.identifier,
+                             'id': source.config.meta.id_column}) %}
+    {% endfor %}
+    {{ return(tables | sort(attribute='name')) }}
+{% endmacro %}
+
+{# Count, highest rowid and fingerprint of a raw table's rows up to max_rowid. #}
+{% macro raw_mark_sql(table, max_rowid=none) %}
+    select
+        count(*) as row_count,
+        coalesce(max(rowid), -1) as max_rowid,
+        coalesce(bit_xor(hash(rowid, {{ table.id }}, _loaded_at)), 0) as fingerprint
+    from {{ table.relation }}
+    {% if max_rowid is not none %}where rowid <= {{ max_rowid }}{% endif %}
+{% endmacro %}
+
+{# The highest raw rowid the previous complete build read of a table (-1: none). #}
+{% macro refresh_high_water_mark(table_name) %}
+    {% set plan = refresh_plan() %}
+    {% set found = run_query(
+        "select max_rowid from refresh_state.raw_marks where build_id = '"
+        ~ plan.previous_build_id ~ "' and source_table = '" ~ table_name ~ "'") %}
+    {{ return(found.rows[0][0] if found.rows | length else -1) }}
+{% endmacro %}
+
+{# on-run-start: decide this run's refresh and say it in one line. #}
+{% macro plan_refresh() %}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% do run_query(refresh_state_ddl()) %}
+    {% if flags.WHICH not in ['build', 'run', 'retry'] %}{{ return('') }}{% endif %}
+    {% set plan = refresh_decision() %}
+    {% do run_query(
+        "insert into refresh_state.plans values ('" ~ invocation_id ~ "', '" ~ flags.WHICH
+        ~ "', now(), '" ~ plan.mode ~ "', '" ~ plan.reason | replace("'", "''") ~ "', "
+        ~ ("'" ~ plan.previous_build_id ~ "'" if plan.previous_build_id else 'null') ~ ", "
+        ~ ("date '" ~ plan.rebuild_after ~ "'" if plan.rebuild_after else 'null') ~ ")") %}
+    {% do log('refresh: ' ~ ('incremental, ' if plan.mode == 'incremental' else 'full rebuild: ')
+              ~ plan.reason, info=true) %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro refresh_decision() %}
+    {% set full = {'mode': 'full', 'previous_build_id': none, 'rebuild_after': none} %}
+    {% if flags.FULL_REFRESH %}
+        {{ return(dict(full, reason='--full-refresh')) }}
+    {% endif %}
+    {% set last = run_query(
+        "select build_id, features_sha256, strftime(finished_at, '%Y-%m-%d %H:%M')"
+        ~ " from refresh_state.builds order by finished_at desc limit 1").rows %}
+    {% if last | length == 0 %}
+        {{ return(dict(full, reason='no complete build of this warehouse to refresh')) }}
+    {% endif %}
+    {% set build_id, built_sha256, finished = last[0][0], last[0][1], last[0][2] %}
+    {% set unfinished = run_query(
+        "select invocation_id, strftime(started_at, '%Y-%m-%d %H:%M') from refresh_state.plans"
+        ~ " where started_at > (select max(finished_at) from refresh_state.builds"
+        ~ " where build_id = '" ~ build_id ~ "') and invocation_id <> '" ~ invocation_id ~ "'"
+        ~ " order by started_at limit 1").rows %}
+    {% if unfinished | length %}
+        {{ return(dict(full, reason='a ' ~ 'run started at ' ~ unfinished[0][1] ~ ' (' ~ unfinished[0][0]
+            ~ ') did not finish a complete build, so the working tables may hold part of it')) }}
+    {% endif %}
+    {% if built_sha256 != features_sha256() %}
+        {{ return(dict(full, reason='the feature code or a shaping var changed since build '
+            ~ build_id ~ ' (' ~ finished ~ ')')) }}
+    {% endif %}
+    {% for model in graph.nodes.values() if model.resource_type == 'model'
+        and model.config.materialized == 'incremental' %}
+        {% if adapter.get_relation(database=target.database, schema=model.schema,
+                                   identifier=model.alias) is none %}
+            {{ return(dict(full, reason=model.schema ~ '.' ~ model.alias ~ ' does not exist')) }}
+        {% endif %}
+    {% endfor %}
+    {% set new_rows = [] %}
+    {% for table in refresh_raw_tables() %}
+        {% set mark = run_query("select row_count, max_rowid, fingerprint from refresh_state.raw_marks"
+            ~ " where build_id = '" ~ build_id ~ "' and source_table = '" ~ table.name ~ "'").rows %}
+        {% if mark | length == 0 %}
+            {{ return(dict(full, reason='build ' ~ build_id ~ ' recorded nothing of ' ~ table.relation)) }}
+        {% endif %}
+        {% set now = run_query(raw_mark_sql(table, mark[0][1])).rows[0] %}
+        {% if now[0] != mark[0][0] or now[2] != mark[0][2] %}
+            {{ return(dict(full, reason=table.relation ~ ' changed in rows build ' ~ build_id
+                ~ ' had read (raw tables are append-only; rows were rewritten or deleted)')) }}
+        {% endif %}
+        {% set added = run_query("select count(*) from " ~ table.relation
+            ~ " where rowid > " ~ mark[0][1]).rows[0][0] %}
+        {% if added > 0 %}{% do new_rows.append(table.name ~ ' ' ~ added) %}{% endif %}
+    {% endfor %}
+    {% set reason = refresh_new_rows_conflict(build_id) %}
+    {% if reason %}{{ return(dict(full, reason=reason)) }}{% endif %}
+    {% set plan = {'mode': 'incremental', 'previous_build_id': build_id} %}
+    {% set rebuild_after = refresh_rebuild_after(build_id) %}
+    {% set rebuilt = run_query(
+        "select count(*), max(as_of) from refresh_state.snapshots where build_id = '" ~ build_id ~ "'"
+        ~ (" and as_of > date '" ~ rebuild_after ~ "'" if rebuild_after else ' and false')).rows[0] %}
+    {{ return(dict(plan, rebuild_after=rebuild_after,
+        reason='after build ' ~ build_id ~ ' (' ~ finished ~ '): new raw rows '
+            ~ (new_rows | join(', ') if new_rows else 'none')
+            ~ (('; rows loaded as early as ' ~ rebuild_after ~ ' rebuild ' ~ rebuilt[0]
+                ~ ' built snapshot(s) after that day') if rebuilt[0] > 0 else ''))) }}
+{% endmacro %}
+
+{# Why the new raw rows cannot simply be appended (none if they can): a new copy
+   of a kept row that sorts before it (loaded earlier), or a new customer whose
+   events were quarantined as unknown_customer_id. Either changes rows already
+   validated, and the snapshots they fed. #}
+{% macro refresh_new_rows_conflict(build_id) %}
+    {% for table in refresh_raw_tables() if table.name != 'customers' %}
+        {% set validated = 'intermediate.int_' ~ table.name ~ '_validated' %}
+        {% set staging = 'staging.stg_shop__' ~ table.name %}
+        {% set id = table.id %}
+        {% set earlier = run_query(
+            "select count(*) from " ~ staging ~ " as new inner join " ~ validated ~ " as kept"
+            ~ " on new." ~ id ~ " = kept." ~ id
+            ~ " where new.raw_rowid > " ~ refresh_high_water_mark_of(build_id, table.name)
+            ~ " and (new.loaded_at < kept.loaded_at"
+            ~ " or (kept.loaded_at is null and new.loaded_at is not null))").rows[0][0] %}
+        {% if earlier > 0 %}
+            {{ return(earlier ~ ' new row(s) of ' ~ table.relation ~ ' are copies of rows already'
+                ~ ' kept, loaded earlier than them (a history backfill of known ids)') }}
+        {% endif %}
+        {% set resolved = run_query(
+            "select count(*) from " ~ validated ~ " where reject_reason = 'unknown_customer_id'"
+            ~ " and customer_id in (select customer_id from staging.stg_shop__customers"
+            ~ " where reject_reason is null)").rows[0][0] %}
+        {% if resolved > 0 %}
+            {{ return(resolved ~ ' row(s) of ' ~ table.relation ~ ' quarantined as'
+                ~ ' unknown_customer_id now have their customer') }}
+        {% endif %}
+    {% endfor %}
+    {% set customers_mark = refresh_high_water_mark_of(build_id, 'customers') %}
+    {% set replaced = run_query(
+        "select count(*) from staging.stg_shop__customers where raw_rowid > " ~ customers_mark
+        ~ " and customer_id in (select customer_id from staging.stg_shop__customer_keys"
+        ~ " where first_raw_rowid <= " ~ customers_mark ~ ")").rows[0][0] %}
+    {% if replaced > 0 %}
+        {{ return(replaced ~ ' customer(s) of raw.customers have a new copy loaded earlier than'
+            ~ ' the kept one (a history backfill of known customers)') }}
+    {% endif %}
+    {{ return(none) }}
+{% endmacro %}
+
+{% macro refresh_high_water_mark_of(build_id, table_name) %}
+    {% set found = run_query(
+        "select max_rowid from refresh_state.raw_marks where build_id = '"
+        ~ build_id ~ "' and source_table = '" ~ table_name ~ "'") %}
+    {{ return(found.rows[0][0] if found.rows | length else -1) }}
+{% endmacro %}
+
+{# The day of the earliest _loaded_at among the new event rows: a snapshot at
+   as_of uses a row only if it was loaded before as_of (macro known_date), so
+   every snapshot on or before that day is final. None when nothing new. #}
+{% macro refresh_rebuild_after(build_id) %}
+    {% set parts = [] %}
+    {% for table in refresh_raw_tables() if table.name != 'customers' %}
+        {% do parts.append("select min(loaded_at) as loaded_at from staging.stg_shop__" ~ table.name
+            ~ " where raw_rowid > " ~ refresh_high_water_mark_of(build_id, table.name)) %}
+    {% endfor %}
+    {% set day = run_query("select cast(min(loaded_at) as date) from (" ~ parts | join(' union all ')
+        ~ ")").rows[0][0] %}
+    {{ return(day) }}
+{% endmacro %}
+
+{# on-run-end, after a publish: what this build read and built, for the next
+   run's plan. The state of the last three builds is kept. #}
+{% macro record_refresh_state() %}
+    {% set plan = refresh_plan() %}
+    {% set marks = [] %}
+    {% for table in refresh_raw_tables() %}
+        {% do marks.append("select '" ~ invocation_id ~ "', '" ~ table.name ~ "', * from ("
+            ~ raw_mark_sql(table) ~ ")") %}
+    {% endfor %}
+    {% call statement('record_refresh_state') %}
+        insert into refresh_state.raw_marks {{ marks | join(' union all ') }};
+        insert into refresh_state.snapshots
+        select '{{ invocation_id }}', as_of, data_horizon from {{ refresh_model_relation('int_snapshot_spine') }};
+        insert into refresh_state.isolated_dates
+        select '{{ invocation_id }}', source_table, event_date
+        from {{ refresh_model_relation('int_isolated_event_dates') }};
+        insert into refresh_state.builds
+        values ('{{ invocation_id }}', '{{ features_sha256() }}', now(), '{{ plan.mode }}');
+        {% for table in ['raw_marks', 'snapshots', 'isolated_dates', 'builds'] %}
+            delete from refresh_state.{{ table }} where build_id not in (
+                select build_id from refresh_state.builds order by finished_at desc limit 3
+            );
+        {% endfor %}
+        delete from refresh_state.plans where started_at < (
+            select min(finished_at) from refresh_state.builds
+        ) - interval 30 day;
+    {% endcall %}
+    {#- on-run-end statements are not committed by dbt (the connection closes). -#}
+    {% do run_query('commit') %}
+{% endmacro %}
+
+{# schema.name of a model of this project (hooks have no ref). #}
+{% macro refresh_model_relation(name) %}
+    {% set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', name) | first %}
+    {{ return(node.schema ~ '.' ~ node.alias) }}
+{% endmacro %}
+
+{# post-hook of int_isolated_event_dates: new rows can change which dates are
+   isolated, and so the validity of rows already validated; then this run
+   rebuilds everything downstream. #}
+{% macro refresh_check_isolated_dates() %}
+    {% if not execute or refresh_plan().mode != 'incremental' %}{{ return('') }}{% endif %}
+    {% set previous = "(select source_table, event_date from refresh_state.isolated_dates"
+        ~ " where build_id = '" ~ refresh_plan().previous_build_id ~ "')" %}
+    {% set now = "(select source_table, event_date from " ~ this ~ ")" %}
+    {% set changed = run_query("select count(*) from ((" ~ previous ~ " except " ~ now
+        ~ ") union all (" ~ now ~ " except " ~ previous ~ "))").rows[0][0] %}
+    {% if changed > 0 %}
+        {% set reason = 'the new rows change which dates are isolated (' ~ changed
+            ~ ' date(s) in or out of int_isolated_event_dates), and so rows already validated' %}
+        {% do run_query("update refresh_state.plans set mode = 'full', reason = '"
+            ~ reason | replace("'", "''") ~ "' where invocation_id = '" ~ invocation_id ~ "'") %}
+        {% do log('refresh: full rebuild from here on: ' ~ reason, info=true) %}
+    {% endif %}
+    {{ return('') }}
+{% endmacro %}
+
+{# pre-hook of customer_snapshots in an incremental refresh: the snapshots it
+   recomputes, and those no longer scheduled (the previous current one). #}
+{% macro drop_replaced_snapshots() %}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where
+            as_of not in (select as_of from {{ ref('int_snapshot_spine') }})
+            or as_of in (select as_of from {{ ref('int_snapshots_to_build') }})
+    {% endif %}
+{% endmacro %}
