@@ -151,6 +151,12 @@
     {% endfor %}
     {% set new_rows = [] %}
     {% for table in refresh_raw_tables() %}
+        {% set columns = adapter.get_columns_in_relation(api.Relation.create(
+            database=target.database, schema=table.relation.split('.')[0],
+            identifier=table.relation.split('.')[1])) | map(attribute='name') | map('lower') | list %}
+        {% if table.id not in columns or '_loaded_at' not in columns %}
+            {{ return(dict(full, reason=table.relation ~ ' has no ' ~ table.id ~ ' or _loaded_at column')) }}
+        {% endif %}
         {% set mark = run_query("select row_count, max_rowid, fingerprint from refresh_state.raw_marks"
             ~ " where build_id = '" ~ build_id ~ "' and source_table = '" ~ table.name ~ "'").rows %}
         {% if mark | length == 0 %}
@@ -182,36 +188,43 @@
 {# Why the new raw rows cannot simply be appended (none if they can): a new copy
    of a kept row that sorts before it (loaded earlier), or a new customer whose
    events were quarantined as unknown_customer_id. Either changes rows already
-   validated, and the snapshots they fed. #}
+   validated, and the snapshots they fed. Reads the raw tables and the
+   validated tables only (staging views would fail on a raw table that lost a
+   column, and the model should say that). #}
 {% macro refresh_new_rows_conflict(build_id) %}
+    {% set customers_mark = refresh_high_water_mark_of(build_id, 'customers') %}
+    {% set new_customers = "(select " ~ normalize_id('customer_id') ~ " as customer_id"
+        ~ " from raw.customers where rowid > " ~ customers_mark ~ ")" %}
     {% for table in refresh_raw_tables() if table.name != 'customers' %}
-        {% set validated = 'intermediate.int_' ~ table.name ~ '_validated' %}
-        {% set staging = 'staging.stg_shop__' ~ table.name %}
-        {% set id = table.id %}
+        {% set validated = refresh_model_relation('int_' ~ table.name ~ '_validated') %}
         {% set earlier = run_query(
-            "select count(*) from " ~ staging ~ " as new inner join " ~ validated ~ " as kept"
-            ~ " on new." ~ id ~ " = kept." ~ id
-            ~ " where new.raw_rowid > " ~ refresh_high_water_mark_of(build_id, table.name)
-            ~ " and (new.loaded_at < kept.loaded_at"
-            ~ " or (kept.loaded_at is null and new.loaded_at is not null))").rows[0][0] %}
+            "select count(*) from (select " ~ normalize_id(table.id) ~ " as id,"
+            ~ " try_cast(_loaded_at as timestamp) as loaded_at from " ~ table.relation
+            ~ " where rowid > " ~ refresh_high_water_mark_of(build_id, table.name) ~ ") as new"
+            ~ " inner join " ~ validated ~ " as kept on new.id = kept." ~ table.id
+            ~ " where new.loaded_at < kept.loaded_at"
+            ~ " or (kept.loaded_at is null and new.loaded_at is not null)").rows[0][0] %}
         {% if earlier > 0 %}
             {{ return(earlier ~ ' new row(s) of ' ~ table.relation ~ ' are copies of rows already'
                 ~ ' kept, loaded earlier than them (a history backfill of known ids)') }}
         {% endif %}
         {% set resolved = run_query(
             "select count(*) from " ~ validated ~ " where reject_reason = 'unknown_customer_id'"
-            ~ " and customer_id in (select customer_id from staging.stg_shop__customers"
-            ~ " where reject_reason is null)").rows[0][0] %}
+            ~ " and customer_id in " ~ new_customers).rows[0][0] %}
         {% if resolved > 0 %}
             {{ return(resolved ~ ' row(s) of ' ~ table.relation ~ ' quarantined as'
                 ~ ' unknown_customer_id now have their customer') }}
         {% endif %}
     {% endfor %}
-    {% set customers_mark = refresh_high_water_mark_of(build_id, 'customers') %}
     {% set replaced = run_query(
-        "select count(*) from staging.stg_shop__customers where raw_rowid > " ~ customers_mark
-        ~ " and customer_id in (select customer_id from staging.stg_shop__customer_keys"
-        ~ " where first_raw_rowid <= " ~ customers_mark ~ ")").rows[0][0] %}
+        "with copies as (select " ~ normalize_id('customer_id') ~ " as customer_id, rowid > "
+        ~ customers_mark ~ " as is_new, try_cast(_loaded_at as timestamp) as loaded_at"
+        ~ " from raw.customers where " ~ normalize_id('customer_id') ~ " in " ~ new_customers ~ "),"
+        ~ " kept as (select customer_id, min(loaded_at) as loaded_at, count(*) as copies"
+        ~ " from copies where not is_new group by customer_id)"
+        ~ " select count(*) from copies inner join kept using (customer_id) where copies.is_new"
+        ~ " and (copies.loaded_at < kept.loaded_at"
+        ~ " or (kept.loaded_at is null and copies.loaded_at is not null))").rows[0][0] %}
     {% if replaced > 0 %}
         {{ return(replaced ~ ' customer(s) of raw.customers have a new copy loaded earlier than'
             ~ ' the kept one (a history backfill of known customers)') }}
@@ -228,15 +241,16 @@
 
 {# The day of the earliest _loaded_at among the new event rows: a snapshot at
    as_of uses a row only if it was loaded before as_of (macro known_date), so
-   every snapshot on or before that day is final. None when nothing new. #}
+   every snapshot on or before that day is final. None when nothing new. Rows
+   stamped before the shop's epoch are quarantined, never used: ignored. #}
 {% macro refresh_rebuild_after(build_id) %}
     {% set parts = [] %}
     {% for table in refresh_raw_tables() if table.name != 'customers' %}
-        {% do parts.append("select min(loaded_at) as loaded_at from staging.stg_shop__" ~ table.name
-            ~ " where raw_rowid > " ~ refresh_high_water_mark_of(build_id, table.name)) %}
+        {% do parts.append("select min(try_cast(_loaded_at as timestamp)) as loaded_at from "
+            ~ table.relation ~ " where rowid > " ~ refresh_high_water_mark_of(build_id, table.name)) %}
     {% endfor %}
     {% set day = run_query("select cast(min(loaded_at) as date) from (" ~ parts | join(' union all ')
-        ~ ")").rows[0][0] %}
+        ~ ") where loaded_at >= " ~ var_literal('earliest_event_date', 'timestamp')).rows[0][0] %}
     {{ return(day) }}
 {% endmacro %}
 

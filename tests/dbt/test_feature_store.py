@@ -132,29 +132,47 @@ def test_model_is_no_better_than_the_truth(built_db):
 FEATURE_SNAPSHOT = "2025-07-01"
 
 
-def test_future_and_late_events_never_change_a_snapshot(built_db, tmp_path):
-    """Leakage: events dated at/after as_of, or loaded at/after it, leave its features alone."""
+@pytest.mark.parametrize("path", ["full", "incremental"])
+def test_future_and_late_events_never_change_a_snapshot(built_db, tmp_path, path):
+    """Leakage: events dated at/after as_of, or loaded at/after it, leave its features alone,
+    whether the snapshot is rebuilt in full (`dbt run`) or by an incremental refresh (a
+    complete `dbt build`, then one more after the load; a row loaded before as_of makes
+    the refresh recompute the snapshot, with the leaking rows present)."""
     db, target = built_db
     manifest = json.loads((target / "manifest.json").read_text())
     node = next(n for n in manifest["nodes"].values() if n["name"] == "customer_snapshots")
     features = [c for c, s in node["columns"].items() if s["meta"].get("role") == "feature"]
     spine = query(db, "select min(as_of), max(as_of) from intermediate.int_snapshot_spine")[0]
     vars_ = {"snapshot_start": str(spine[0]), "snapshot_end": str(spine[1])}
+    command = ["run"] if path == "full" else ["build"]
 
     work = copy_warehouse(db, tmp_path / "leak.duckdb")
-    run_dbt(["run"], work, tmp_path / "before", vars_)
-    select = f"select customer_id, as_of, {', '.join(features)} from marts.customer_snapshots"
-    before = query(work, f"{select} where as_of <= date '{FEATURE_SNAPSHOT}' order by all")
+    run_dbt(command, work, tmp_path / "before", vars_)
+    # The customer whose early row makes the incremental refresh recompute the snapshot.
+    trigger = query(
+        work,
+        "select max(customer_id) from marts.customer_snapshots"
+        f" where as_of = date '{FEATURE_SNAPSHOT}'",
+    )[0][0]
+    select = (
+        f"select customer_id, as_of, {', '.join(features)} from marts.customer_snapshots"
+        f" where customer_id <> '{trigger}'"
+    )
+    before = query(work, f"{select} and as_of <= date '{FEATURE_SNAPSHOT}' order by all")
     next_snapshot = (
         f"(select min(as_of) from marts.customer_snapshots where as_of > '{FEATURE_SNAPSHOT}')"
     )
-    later_before = query(work, f"{select} where as_of = {next_snapshot} order by all")
+    later_before = query(work, f"{select} and as_of = {next_snapshot} order by all")
 
     x = f"timestamp '{FEATURE_SNAPSHOT}'"
     with duckdb.connect(str(work)) as con:
         victims = (
             "(select customer_id from marts.customer_snapshots"
             f" where as_of = date '{FEATURE_SNAPSHOT}' order by customer_id limit 200)"
+        )
+        con.execute(
+            f"insert into raw.orders values ('early-trigger', '{trigger}',"
+            f" {x} - interval 20 day, 'completed', 20.0, 0.0, 1, {x} - interval 15 day)"
         )
         # Events at or after as_of (loaded promptly) and events before it loaded at or after it.
         for offset, load_delay in [("0 day", "1 hour"), ("3 day", "1 hour"), ("-5 day", None)]:
@@ -181,11 +199,15 @@ def test_future_and_late_events_never_change_a_snapshot(built_db, tmp_path):
                 f"insert into raw.support_tickets select 'leak-t-{tag}-' || customer_id,"
                 f" customer_id, {at}, 'delivery', {loaded} from {victims}"
             )
-    run_dbt(["run"], work, tmp_path / "after", vars_)
-    after = query(work, f"{select} where as_of <= date '{FEATURE_SNAPSHOT}' order by all")
+    result = run_dbt(command, work, tmp_path / "after", vars_)
+    if path == "incremental":
+        assert "refresh: incremental" in result.stdout, result.stdout[-2000:]
+        rebuilt = query(work, "select min(as_of) from intermediate.int_snapshots_to_build")[0][0]
+        assert str(rebuilt) <= FEATURE_SNAPSHOT  # the snapshot was recomputed, not kept
+    after = query(work, f"{select} and as_of <= date '{FEATURE_SNAPSHOT}' order by all")
     assert after == before
     # The appended events are real and valid: the next snapshot does see them.
-    assert query(work, f"{select} where as_of = {next_snapshot} order by all") != later_before
+    assert query(work, f"{select} and as_of = {next_snapshot} order by all") != later_before
     seen = query(
         work,
         "select count(*) from intermediate.int_orders_validated"

@@ -9,21 +9,17 @@
 
 with source as (
     select
-        {{ normalize_id('customer_id') }} as customer_id,
-        {{ raw_rowid() }} as raw_rowid
+        {{ normalize_id('customer_id') }} as customer_id
     from {{ source('shop', 'customers') }}
     {% if is_incremental() %}
-        where rowid > {{ refresh_high_water_mark('customers') }}
+        where {{ raw_rowid() }} > {{ refresh_high_water_mark('customers') }}
     {% endif %}
 ),
 
 ids as (
-    select
-        customer_id,
-        min(raw_rowid) as first_raw_rowid
+    select distinct customer_id
     from source
     where customer_id is not null
-    group by customer_id
 ),
 
 new_ids as (
@@ -40,8 +36,7 @@ final as (
             (select coalesce(max(known.customer_key), 0) from {{ this }} as known)
             +
         {% endif %}
-        row_number() over (order by customer_id) as customer_key,
-        first_raw_rowid
+        row_number() over (order by customer_id) as customer_key
     from new_ids
 )
 
