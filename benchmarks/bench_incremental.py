@@ -46,9 +46,7 @@ def build(db: Path, target: Path, start: str, *extra: str) -> dict:
             for r in results
             if r["unique_id"].startswith(("test.", "unit_test."))
         ),
-        "publish": next(
-            r["execution_time"] for r in results if "on-run-end" in r["unique_id"]
-        ),
+        "publish": next(r["execution_time"] for r in results if "on-run-end" in r["unique_id"]),
         "slowest": ", ".join(
             f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in slowest
         ),
