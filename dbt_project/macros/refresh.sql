@@ -57,10 +57,11 @@
         {% set found = run_query(
             "select mode, reason, previous_build_id, rebuild_after from refresh_state.plans"
             ~ " where invocation_id = '" ~ invocation_id ~ "'") %}
-        {% for row in found.rows[:1] %}
-            {% set plan = {'mode': row[0], 'reason': row[1], 'previous_build_id': row[2],
-                           'rebuild_after': row[3]} %}
-        {% endfor %}
+        {% if found.rows | length > 0 %}
+            {% set row = found.rows[0] %}
+            {{ return({'mode': row[0], 'reason': row[1], 'previous_build_id': row[2],
+                       'rebuild_after': row[3]}) }}
+        {% endif %}
     {% endif %}
     {{ return(plan) }}
 {% endmacro %}
@@ -112,6 +113,9 @@
         ~ "', now(), '" ~ plan.mode ~ "', '" ~ plan.reason | replace("'", "''") ~ "', "
         ~ ("'" ~ plan.previous_build_id ~ "'" if plan.previous_build_id else 'null') ~ ", "
         ~ ("date '" ~ plan.rebuild_after ~ "'" if plan.rebuild_after else 'null') ~ ")") %}
+    {#- Committed now (through dbt, which tracks the transaction): the models read
+        the plan on their own, and a killed run must leave it behind. -#}
+    {% do adapter.commit() %}
     {% do log('refresh: ' ~ ('incremental, ' if plan.mode == 'incremental' else 'full rebuild: ')
               ~ plan.reason, info=true) %}
     {{ return('') }}
@@ -282,7 +286,7 @@
         ) - interval 30 day;
     {% endcall %}
     {#- on-run-end statements are not committed by dbt (the connection closes). -#}
-    {% do run_query('commit') %}
+    {% do adapter.commit() %}
 {% endmacro %}
 
 {# schema.name of a model of this project (hooks have no ref). #}

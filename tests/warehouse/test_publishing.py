@@ -158,7 +158,7 @@ def test_a_build_killed_anywhere_leaves_the_published_version_intact(shop, tmp_p
     for attempt, kill_at in enumerate(
         [
             "OK created sql view model staging.stg_shop__orders",
-            "OK created sql table model marts.customer_snapshots",
+            "OK created sql incremental model marts.customer_snapshots",
             "publishing",
         ]
     ):
@@ -177,7 +177,9 @@ def test_a_build_killed_anywhere_leaves_the_published_version_intact(shop, tmp_p
             build.wait()
         assert published_state(db) == before, kill_at
 
-    run_dbt(["build"], db, tmp_path / "target")
+    recovery = run_dbt(["build"], db, tmp_path / "target")
+    # The working tables may hold part of a killed run: the next build rebuilds in full.
+    assert "refresh: full rebuild: a run started at" in recovery.stdout
     after = published_state(db)
     assert after[1] != before[1] and after[2] == before[2]
     kept = {published.version_folder(f) for entry in published.read_log(db) for f in entry["files"]}
@@ -196,6 +198,9 @@ def test_a_failed_or_partial_build_publishes_nothing(shop, tmp_path):
     partial = run_dbt(["build", "--select", "customer_snapshots"], db, tmp_path / "partial")
     assert "marts not published: this run did not build and test every model" in partial.stdout
     assert published_state(db) == before
+    # Neither recorded a complete build: the next one rebuilds in full and says why.
+    after_partial = run_dbt(["build"], db, tmp_path / "next")
+    assert "refresh: full rebuild: a run started at" in after_partial.stdout
 
 
 def test_two_builds_at_once_while_twenty_readers_poll(shop, tmp_path):
