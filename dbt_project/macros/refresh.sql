@@ -93,12 +93,13 @@
     {% if max_rowid is not none %}where rowid <= {{ max_rowid }}{% endif %}
 {% endmacro %}
 
-{# The highest raw rowid the previous complete build read of a table (-1: none). #}
-{% macro refresh_high_water_mark(table_name) %}
-    {% set plan = refresh_plan() %}
+{# The highest raw rowid a complete build (default: the one this run's plan
+   refreshes) read of a table; -1 when none. #}
+{% macro refresh_high_water_mark(table_name, build_id=none) %}
+    {% set build_id = build_id or refresh_plan().previous_build_id %}
     {% set found = run_query(
         "select max_rowid from refresh_state.raw_marks where build_id = '"
-        ~ plan.previous_build_id ~ "' and source_table = '" ~ table_name ~ "'") %}
+        ~ build_id ~ "' and source_table = '" ~ table_name ~ "'") %}
     {{ return(found.rows[0][0] if found.rows | length else -1) }}
 {% endmacro %}
 
@@ -196,7 +197,7 @@
    validated tables only (staging views would fail on a raw table that lost a
    column, and the model should say that). #}
 {% macro refresh_new_rows_conflict(build_id) %}
-    {% set customers_mark = refresh_high_water_mark_of(build_id, 'customers') %}
+    {% set customers_mark = refresh_high_water_mark('customers', build_id) %}
     {% set new_customers = "(select " ~ normalize_id('customer_id') ~ " as customer_id"
         ~ " from raw.customers where rowid > " ~ customers_mark ~ ")" %}
     {% for table in refresh_raw_tables() if table.name != 'customers' %}
@@ -204,7 +205,7 @@
         {% set earlier = run_query(
             "select count(*) from (select " ~ normalize_id(table.id) ~ " as id,"
             ~ " try_cast(_loaded_at as timestamp) as loaded_at from " ~ table.relation
-            ~ " where rowid > " ~ refresh_high_water_mark_of(build_id, table.name) ~ ") as new"
+            ~ " where rowid > " ~ refresh_high_water_mark(table.name, build_id) ~ ") as new"
             ~ " inner join " ~ validated ~ " as kept on new.id = kept." ~ table.id
             ~ " where new.loaded_at < kept.loaded_at"
             ~ " or (kept.loaded_at is null and new.loaded_at is not null)").rows[0][0] %}
@@ -236,13 +237,6 @@
     {{ return(none) }}
 {% endmacro %}
 
-{% macro refresh_high_water_mark_of(build_id, table_name) %}
-    {% set found = run_query(
-        "select max_rowid from refresh_state.raw_marks where build_id = '"
-        ~ build_id ~ "' and source_table = '" ~ table_name ~ "'") %}
-    {{ return(found.rows[0][0] if found.rows | length else -1) }}
-{% endmacro %}
-
 {# The day of the earliest _loaded_at among the new event rows: a snapshot at
    as_of uses a row only if it was loaded before as_of (macro known_date), so
    every snapshot on or before that day is final. None when nothing new. Rows
@@ -251,7 +245,7 @@
     {% set parts = [] %}
     {% for table in refresh_raw_tables() if table.name != 'customers' %}
         {% do parts.append("select min(try_cast(_loaded_at as timestamp)) as loaded_at from "
-            ~ table.relation ~ " where rowid > " ~ refresh_high_water_mark_of(build_id, table.name)) %}
+            ~ table.relation ~ " where rowid > " ~ refresh_high_water_mark(table.name, build_id)) %}
     {% endfor %}
     {% set day = run_query("select cast(min(loaded_at) as date) from (" ~ parts | join(' union all ')
         ~ ") where loaded_at >= " ~ var_literal('earliest_event_date', 'timestamp')).rows[0][0] %}
@@ -294,35 +288,4 @@
     {% set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', name) | first %}
     {{ return(node.schema ~ '.' ~ node.alias) }}
-{% endmacro %}
-
-{# post-hook of int_isolated_event_dates: new rows can change which dates are
-   isolated, and so the validity of rows already validated; then this run
-   rebuilds everything downstream. #}
-{% macro refresh_check_isolated_dates() %}
-    {% if not execute or refresh_plan().mode != 'incremental' %}{{ return('') }}{% endif %}
-    {% set previous = "(select source_table, event_date from refresh_state.isolated_dates"
-        ~ " where build_id = '" ~ refresh_plan().previous_build_id ~ "')" %}
-    {% set now = "(select source_table, event_date from " ~ this ~ ")" %}
-    {% set changed = run_query("select count(*) from ((" ~ previous ~ " except " ~ now
-        ~ ") union all (" ~ now ~ " except " ~ previous ~ "))").rows[0][0] %}
-    {% if changed > 0 %}
-        {% set reason = 'the new rows change which dates are isolated (' ~ changed
-            ~ ' date(s) in or out of int_isolated_event_dates), and so rows already validated' %}
-        {% do run_query("update refresh_state.plans set mode = 'full', reason = '"
-            ~ reason | replace("'", "''") ~ "' where invocation_id = '" ~ invocation_id ~ "'") %}
-        {% do log('refresh: full rebuild from here on: ' ~ reason, info=true) %}
-    {% endif %}
-    {{ return('') }}
-{% endmacro %}
-
-{# pre-hook of customer_snapshots in an incremental refresh: the snapshots it
-   recomputes, and those no longer scheduled (the previous current one). #}
-{% macro drop_replaced_snapshots() %}
-    {% if is_incremental() %}
-        delete from {{ this }}
-        where
-            as_of not in (select as_of from {{ ref('int_snapshot_spine') }})
-            or as_of in (select as_of from {{ ref('int_snapshots_to_build') }})
-    {% endif %}
 {% endmacro %}

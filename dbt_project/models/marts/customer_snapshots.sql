@@ -11,8 +11,9 @@
   Incremental (docs/incremental.md): the snapshots of int_snapshots_to_build
   are computed and replace their rows (the pre-hook also drops snapshots no
   longer scheduled, such as the previous current one); every other snapshot is
-  final except its label, recomputed where its window was still open at the
-  previous build or holds a newly loaded completed order.
+  final except its label, which the post-hook recomputes where its window was
+  still open at the previous build or holds a newly loaded completed order
+  (macro relabel_kept_snapshots).
 #}
 -- depends_on: {{ ref('int_snapshots_to_build') }}
 
@@ -25,6 +26,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook="{{ drop_replaced_snapshots() }}",
+    post_hook="{{ relabel_kept_snapshots() }}",
     meta={'shaping_vars': {
     'snapshot_start': var('snapshot_start'),
     'snapshot_end': var('snapshot_end'),
@@ -190,60 +192,12 @@ features as (
             and active.snapshot_index = order_periods.snapshot_index
 ),
 
-{% if is_incremental() %}
-    -- Labels of kept snapshots that can change: the window was still open at
-    -- the previous build (its data horizon), or holds a newly loaded order.
-    relabel_since as (
-        select
-            least(
-                (
-                    select max(built.data_horizon) from refresh_state.snapshots as built
-                    where built.build_id = '{{ refresh_plan().previous_build_id }}'
-                ),
-                (
-                    select min(ordered_at) from {{ ref('int_orders_validated') }}
-                    where
-                        raw_rowid > {{ refresh_high_water_mark('orders') }}
-                        and reject_reason is null and order_status = 'completed'
-                )
-            ) as since
-    ),
-
-    kept as (
-        select kept.*
-        from {{ this }} as kept
-        inner join spine on kept.as_of = spine.as_of
-        cross join relabel_since
-        where
-            kept.as_of not in (
-                select to_build.as_of from {{ ref('int_snapshots_to_build') }} as to_build
-            )
-            and spine.label_window_end > cast(relabel_since.since as date)
-    ),
-
-    relabeled as (
-        select kept.* replace ({{ churn_label('spine', 'completed_orders.ordered_at') }} as churned)
-        from kept
-        inner join spine on kept.as_of = spine.as_of
-        inner join customers on kept.customer_id = customers.customer_id
-        asof left join completed_orders
-            on
-                customers.customer_key = completed_orders.customer_key
-                and kept.as_of <= completed_orders.ordered_at
-    ),
-{% endif %}
-
 final as (
     select
         {% for column in catalog.columns %}
             {{ column.name }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from features
-    {% if is_incremental() %}
-        union all by name
-        select * from relabeled
-    {% endif %}
 )
 
--- The union is by name: the columns are the catalog's, listed in final.
-select * from final  -- noqa: AM04
+select * from final
