@@ -12,3 +12,12 @@
             )
     end
 {%- endmacro %}
+
+{# The completed orders a label looks at (every one, whenever it was loaded). #}
+{% macro label_orders() %}
+    select
+        customer_key,
+        ordered_at
+    from {{ ref('int_orders_validated') }}
+    where reject_reason is null and order_status = 'completed'
+{%- endmacro %}

@@ -69,11 +69,7 @@
             ),
 
             completed_orders as (
-                select
-                    customer_key,
-                    ordered_at
-                from {{ ref('int_orders_validated') }}
-                where reject_reason is null and order_status = 'completed'
+                {{ label_orders() }}
             ),
 
             open_labels as (

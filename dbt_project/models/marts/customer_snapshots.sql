@@ -67,11 +67,7 @@ customers as (
 ),
 
 completed_orders as (
-    select
-        customer_key,
-        ordered_at
-    from {{ ref('int_orders_validated') }}
-    where reject_reason is null and order_status = 'completed'
+    {{ label_orders() }}
 ),
 
 -- Population: a completed order known before as_of, within the active lookback.
