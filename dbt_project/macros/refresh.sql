@@ -83,14 +83,17 @@
     {{ return(tables | sort(attribute='name')) }}
 {% endmacro %}
 
-{# Count, highest rowid and fingerprint of a raw table's rows up to max_rowid. #}
+{# Count, highest rowid and fingerprint of a raw table's rows up to max_rowid
+   (all rows when none), and how many rows lie after it: one scan. #}
 {% macro raw_mark_sql(table, max_rowid=none) %}
+    {% set read = 'true' if max_rowid is none else 'rowid <= ' ~ max_rowid %}
     select
-        count(*) as row_count,
-        coalesce(max(rowid), -1) as max_rowid,
-        coalesce(bit_xor(hash(rowid, {{ table.id }}, _loaded_at)), 0) as fingerprint
+        count(*) filter (where {{ read }}) as row_count,
+        coalesce(max(rowid) filter (where {{ read }}), -1) as max_rowid,
+        coalesce(bit_xor(hash(rowid, {{ table.id }}, _loaded_at)) filter (where {{ read }}), 0)
+            as fingerprint,
+        count(*) filter (where not ({{ read }})) as added
     from {{ table.relation }}
-    {% if max_rowid is not none %}where rowid <= {{ max_rowid }}{% endif %}
 {% endmacro %}
 
 {# The highest raw rowid a complete build (default: the one this run's plan
@@ -172,16 +175,14 @@
             {{ return(dict(full, reason=table.relation ~ ' changed in rows build ' ~ build_id
                 ~ ' had read (raw tables are append-only; rows were rewritten or deleted)')) }}
         {% endif %}
-        {% set added = run_query("select count(*) from " ~ table.relation
-            ~ " where rowid > " ~ mark[0][1]).rows[0][0] %}
-        {% if added > 0 %}{% do new_rows.append(table.name ~ ' ' ~ added) %}{% endif %}
+        {% if now[3] > 0 %}{% do new_rows.append(table.name ~ ' ' ~ now[3]) %}{% endif %}
     {% endfor %}
     {% set reason = refresh_new_rows_conflict(build_id) %}
     {% if reason %}{{ return(dict(full, reason=reason)) }}{% endif %}
     {% set plan = {'mode': 'incremental', 'previous_build_id': build_id} %}
     {% set rebuild_after = refresh_rebuild_after(build_id) %}
     {% set rebuilt = run_query(
-        "select count(*), max(as_of) from refresh_state.snapshots where build_id = '" ~ build_id ~ "'"
+        "select count(*) from refresh_state.snapshots where build_id = '" ~ build_id ~ "'"
         ~ (" and as_of > date '" ~ rebuild_after ~ "'" if rebuild_after else ' and false')).rows[0] %}
     {{ return(dict(plan, rebuild_after=rebuild_after,
         reason='after build ' ~ build_id ~ ' (' ~ finished ~ '): new raw rows '
@@ -258,7 +259,7 @@
     {% set plan = refresh_plan() %}
     {% set marks = [] %}
     {% for table in refresh_raw_tables() %}
-        {% do marks.append("select '" ~ invocation_id ~ "', '" ~ table.name ~ "', * from ("
+        {% do marks.append("select '" ~ invocation_id ~ "', '" ~ table.name ~ "', * exclude (added) from ("
             ~ raw_mark_sql(table) ~ ")") %}
     {% endfor %}
     {% call statement('record_refresh_state') %}
