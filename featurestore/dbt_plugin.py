@@ -7,7 +7,8 @@
   `churn_features_sha256()` (the features hash of this run's manifest, stamped
   on every snapshot row), `churn_new_version_dir(build_id)` and
   `churn_publish(spec)` (the on-run-end publish of the marts,
-  warehouse.published).
+  warehouse.published), `churn_published_partitions(relation, build_id)`
+  (what an incremental publish can link instead of writing).
 """
 
 from __future__ import annotations
@@ -47,12 +48,19 @@ class Plugin(BasePlugin):
         conn.create_function("churn_features_sha256", self.features_sha256, [], "VARCHAR")
         conn.create_function("churn_new_version_dir", self.new_version_dir, ["VARCHAR"], "VARCHAR")
         conn.create_function("churn_publish", self.publish, ["VARCHAR"], "VARCHAR")
+        conn.create_function(
+            "churn_published_partitions", self.published_partitions, ["VARCHAR"] * 2, "VARCHAR"
+        )
 
     def features_sha256(self) -> str:
         return features_sha256(_run_manifest())
 
     def new_version_dir(self, build_id: str) -> str:
         return str(published.new_version_dir(self.db_path, build_id))
+
+    def published_partitions(self, relation: str, build_id: str) -> str:
+        """The published partitions of `relation` if `build_id` built them, as JSON."""
+        return json.dumps(published.published_partitions(self.db_path, relation, build_id))
 
     def publish(self, spec: str) -> str:
         """Write the catalog of one version from the macro's spec and swap it in."""

@@ -241,10 +241,46 @@ def parquet_files(path: Path) -> list[str]:
     return sorted(str(p) for p in path.rglob("*.parquet"))
 
 
+def published_partitions(db_path: Path, relation: str, build_id: str) -> dict[str, list[str]]:
+    """The current version's files of a partitioned table by partition value
+    (`<relation>/<key>=<value>/*.parquet`), when `build_id` built that version;
+    {} otherwise (or when nothing is published)."""
+    try:
+        with connect(db_path) as con:
+            version = current_version(con)
+    except PublishedError:
+        return {}
+    if version.build_id != build_id:
+        return {}
+    partitions: dict[str, list[str]] = {}
+    for file in version.files:
+        path = Path(file)
+        if path.parent.parent.name == relation and "=" in path.parent.name:
+            partitions.setdefault(path.parent.name.split("=", 1)[1], []).append(file)
+    return partitions
+
+
+def link_partitions(folder: Path, relation: str, files: Iterable[str]) -> None:
+    """Put partition files of the previous version into this version's folder
+    as hard links (no copy; each version's folder stays self-contained, so
+    removing an old one frees only what no later version links)."""
+    for file in map(Path, files):
+        partition = Path(folder) / relation / file.parent.name
+        partition.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(file, partition / file.name)
+        except OSError:  # a file system without hard links
+            shutil.copy2(file, partition / file.name)
+
+
 def publish_version(db_path: Path, spec: dict) -> Path:
     """Publish one version from its spec: `tables` ({schema.name: {columns, path}}, the
-    Parquet written for them), `views` ({schema.name: select sql} over those tables),
-    `build_id`, `features_sha256`, `version_dir`. Returns the catalog's path."""
+    Parquet written for them), `linked` ({schema.name: [partition file]}, unchanged
+    partitions of the previous version to add to them), `views` ({schema.name: select
+    sql} over those tables), `build_id`, `features_sha256`, `version_dir`. Returns the
+    catalog's path."""
+    for relation, linked_files in spec.get("linked", {}).items():
+        link_partitions(Path(spec["version_dir"]), relation, linked_files)
     views, files = {}, list(spec.get("kept_files", []))
     for name, table in spec["tables"].items():
         table_files = parquet_files(table["path"])  # none for an empty partitioned table

@@ -17,6 +17,7 @@
     {% set version_dir = run_query(
         "select churn_new_version_dir('" ~ invocation_id ~ "')").columns[0].values()[0] %}
     {% set tables = {} %}
+    {% set linked = {} %}
     {% for schema, name, partition in [
         ('marts', 'customer_snapshots', 'as_of'), ('marts', 'dim_customers', none),
         ('marts', 'churn_summary_monthly', none), ('marts', 'quarantined_rows', none),
@@ -29,8 +30,14 @@
             {% set path = version_dir ~ '/' ~ schema ~ '.' ~ name ~ ('' if partition else '.parquet') %}
             {% set options = 'format parquet' ~ (', partition_by (' ~ partition
                 ~ '), write_partition_columns true' if partition else '') %}
-            {% do run_query('copy (select * from ' ~ relation ~ ') to '
+            {#- Partitions that this refresh left as they were: the published
+                version's files, linked rather than written again. -#}
+            {% set kept = publish_kept_partitions(relation, schema ~ '.' ~ name, partition) %}
+            {% set rows = 'select * from ' ~ relation ~ (' where cast(' ~ partition
+                ~ ' as varchar) not in (' ~ quoted_list(kept.keys()) ~ ')' if kept else '') %}
+            {% do run_query('copy (' ~ rows ~ ') to '
                 ~ "'" ~ path | replace("'", "''") ~ "' (" ~ options ~ ')') %}
+            {% if kept %}{% do linked.update({schema ~ '.' ~ name: kept.values() | sum(start=[])}) %}{% endif %}
             {% do tables.update({schema ~ '.' ~ name: {
                 'path': path,
                 'columns': columns | map(attribute='name') | list,
@@ -44,6 +51,7 @@
         'features_sha256': features_sha256(),
         'version_dir': version_dir,
         'tables': tables,
+        'linked': linked,
         'views': {'marts.customer_risk': 'select *, ' ~ "'" ~ invocation_id ~ "'"
             ~ ' as build_id from (' ~ strip_database(risk.node.compiled_code) ~ ')'},
     } %}
@@ -73,4 +81,32 @@
    it resolves inside the published catalog whatever the catalog is attached as. #}
 {% macro strip_database(sql) %}
     {{ return(sql | replace('"' ~ target.database ~ '".', '')) }}
+{% endmacro %}
+
+{# The partitions of a partitioned mart that an incremental refresh did not
+   change, with the published version's files of each ({value: [file]}), when
+   that version is the build this refresh started from; else none ({}).
+   Changed: the snapshots this run computed, and those whose labels it may
+   have updated (macro relabel_since). #}
+{% macro publish_kept_partitions(relation, name, partition) %}
+    {% set plan = refresh_plan() %}
+    {% if partition != 'as_of' or plan.mode != 'incremental' %}{{ return({}) }}{% endif %}
+    {% set published = fromjson(run_query("select churn_published_partitions('" ~ name ~ "', '"
+        ~ plan.previous_build_id ~ "')").columns[0].values()[0]) %}
+    {% set unchanged = run_query("select distinct cast(as_of as varchar) from " ~ relation
+        ~ " where as_of not in (select as_of from " ~ refresh_model_relation('int_snapshots_to_build')
+        ~ ") and as_of not in (select as_of from " ~ refresh_model_relation('int_snapshot_spine')
+        ~ " where label_window_end > cast(" ~ relabel_since() ~ " as date))").columns[0].values() %}
+    {% set kept = {} %}
+    {% for value in unchanged if value in published %}
+        {% do kept.update({value: published[value]}) %}
+    {% endfor %}
+    {{ return(kept) }}
+{% endmacro %}
+
+{# 'a', 'b': values as SQL string literals. #}
+{% macro quoted_list(values) %}
+    {% set quoted = [] %}
+    {% for value in values %}{% do quoted.append("'" ~ value | replace("'", "''") ~ "'") %}{% endfor %}
+    {{ return(quoted | join(', ')) }}
 {% endmacro %}

@@ -90,10 +90,31 @@
     select
         count(*) filter (where {{ read }}) as row_count,
         coalesce(max(rowid) filter (where {{ read }}), -1) as max_rowid,
-        coalesce(bit_xor(hash(rowid, {{ table.id }}, _loaded_at)) filter (where {{ read }}), 0)
-            as fingerprint,
+        coalesce(bit_xor({{ raw_row_hash(table) }}) filter (where {{ read }}), 0) as fingerprint,
         count(*) filter (where not ({{ read }})) as added
     from {{ table.relation }}
+{% endmacro %}
+
+{# What a raw row's mark fingerprints: where it is, its id, when it was loaded. #}
+{% macro raw_row_hash(table) %}hash(rowid, {{ table.id }}, _loaded_at){% endmacro %}
+
+{# The mark of a raw table after an incremental refresh: the previous build's
+   mark (whose rows this run's plan checked were unchanged) extended by the
+   rows after it, reading only those (the fingerprint is an xor, so it adds up). #}
+{% macro raw_mark_after_sql(table, build_id) %}
+    previous.row_count + added.row_count,
+    greatest(previous.max_rowid, added.max_rowid),
+    xor(previous.fingerprint, added.fingerprint)
+    from refresh_state.raw_marks as previous
+    cross join (
+        select
+            count(*) as row_count,
+            coalesce(max(rowid), -1) as max_rowid,
+            coalesce(bit_xor({{ raw_row_hash(table) }}), 0) as fingerprint
+        from {{ table.relation }}
+        where rowid > {{ refresh_high_water_mark(table.name, build_id) }}
+    ) as added
+    where previous.build_id = '{{ build_id }}' and previous.source_table = '{{ table.name }}'
 {% endmacro %}
 
 {# The highest raw rowid a complete build (default: the one this run's plan
@@ -259,8 +280,9 @@
     {% set plan = refresh_plan() %}
     {% set marks = [] %}
     {% for table in refresh_raw_tables() %}
-        {% do marks.append("select '" ~ invocation_id ~ "', '" ~ table.name ~ "', * exclude (added) from ("
-            ~ raw_mark_sql(table) ~ ")") %}
+        {% do marks.append("select '" ~ invocation_id ~ "', '" ~ table.name ~ "', "
+            ~ (raw_mark_after_sql(table, plan.previous_build_id) if plan.mode == 'incremental'
+               else '* exclude (added) from (' ~ raw_mark_sql(table) ~ ')')) %}
     {% endfor %}
     {% call statement('record_refresh_state') %}
         insert into refresh_state.raw_marks {{ marks | join(' union all ') }};

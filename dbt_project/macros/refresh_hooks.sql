@@ -43,7 +43,6 @@
    update of the labels that changed, not a rewrite of the rows. #}
 {% macro relabel_kept_snapshots() %}
     {% if is_incremental() %}
-        {% set plan = refresh_plan() %}
         update {{ this }} as kept
         set churned = relabeled.churned
         from (
@@ -52,20 +51,7 @@
             ),
 
             since as (
-                select
-                    least(
-                        (
-                            select max(built.data_horizon) from refresh_state.snapshots as built
-                            where built.build_id = '{{ plan.previous_build_id }}'
-                        ),
-                        (
-                            select min(orders.ordered_at) from {{ ref('int_orders_validated') }} as orders
-                            where
-                                orders.raw_rowid > {{ refresh_high_water_mark('orders') }}
-                                and orders.reject_reason is null
-                                and orders.order_status = 'completed'
-                        )
-                    ) as since
+                select {{ relabel_since() }} as since
             ),
 
             completed_orders as (
@@ -107,4 +93,24 @@
             and kept.as_of = relabeled.as_of
             and relabeled.churned is distinct from relabeled.churned_before
     {% endif %}
+{% endmacro %}
+
+{# When the labels of kept snapshots may have changed in an incremental refresh:
+   the previous build's data horizon, or the earliest newly loaded completed
+   order if earlier. A snapshot whose label window ends after it is relabeled
+   (relabel_kept_snapshots) and republished (publish_marts). #}
+{% macro relabel_since() %}
+    least(
+        (
+            select max(built.data_horizon) from refresh_state.snapshots as built
+            where built.build_id = '{{ refresh_plan().previous_build_id }}'
+        ),
+        (
+            select min(orders.ordered_at) from {{ refresh_model_relation('int_orders_validated') }} as orders
+            where
+                orders.raw_rowid > {{ refresh_high_water_mark('orders') }}
+                and orders.reject_reason is null
+                and orders.order_status = 'completed'
+        )
+    )
 {% endmacro %}
