@@ -15,8 +15,10 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import skops.io
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from modeling.errors import ModelingError
 
@@ -32,12 +34,29 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 CHECK_HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 # Registry errors that mean "no such model, version or alias", not a broken store.
 NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+# The types a registered model may hold beyond skops' own defaults (scikit-learn's
+# estimators, numpy and scipy basics): those of the three model families
+# (modeling.models; tests/modeling/test_safe_loading.py checks the list covers
+# them). Kept here, in code, on purpose: MLflow's loader trusts the list in
+# the model's own MLmodel file, which whoever wrote the model controls.
+TRUSTED_TYPES = (
+    "modeling.models.signed_log1p",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.tree._tree.Tree",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+)
+# Set for the project's processes: no MLflow loader may unpickle a model in them.
+NO_PICKLE_LOADING = {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"}
 
 
 def use_tracking_store() -> str:
     """Point MLflow at $MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and check,
     once and up front, that its tracking store and model registry answer; a
-    ModelingError naming the store and the reason otherwise."""
+    ModelingError naming the store and the reason otherwise. Also turns MLflow's
+    pickle loading off for this process (models load through load_version)."""
     uri = os.environ.get(TRACKING_URI_ENV_VAR) or DEFAULT_TRACKING_URI
     problem = sqlite_store_problem(uri)
     if problem is None:
@@ -48,6 +67,7 @@ def use_tracking_store() -> str:
             f"cannot use the MLflow tracking store {uri}: {problem} (set"
             f" {TRACKING_URI_ENV_VAR} to a store that works, e.g. {DEFAULT_TRACKING_URI})"
         )
+    os.environ.update(NO_PICKLE_LOADING)
     return uri
 
 
@@ -130,8 +150,33 @@ def version_uri(version: str) -> str:
 
 
 def load_version(version: str) -> Any:
-    """A registered version's fitted estimator (MlflowException when it cannot load)."""
-    return mlflow.sklearn.load_model(version_uri(version))
+    """A registered version's fitted estimator, read without running code from it:
+    only the sklearn flavor's skops file, with the trusted types of this code
+    (TRUSTED_TYPES), never those the model lists itself. UnsafeModelError for
+    anything else (a pickle, a type outside the list); MlflowException when the
+    version's files cannot be fetched."""
+    uri = version_uri(version)
+    flavor = mlflow.models.get_model_info(uri).flavors.get("sklearn", {})
+    serialization = flavor.get("serialization_format", "no sklearn flavor")
+    if serialization != "skops":
+        raise UnsafeModelError(
+            f"it is serialised as {serialization}; only skops models load here"
+            " (pickle formats run code from the file)"
+        )
+    folder = Path(mlflow.artifacts.download_artifacts(uri)).resolve()
+    path = (folder / str(flavor.get("pickled_model"))).resolve()
+    if path.parent != folder or not path.is_file():
+        raise UnsafeModelError(
+            f"its skops file {flavor.get('pickled_model')!r} is not in the model"
+        )
+    try:
+        return skops.io.load(path, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as error:
+        raise UnsafeModelError(f"it holds types this code does not trust: {error}") from None
+
+
+class UnsafeModelError(Exception):
+    """A registered model this code refuses to load (its reason, one line)."""
 
 
 @dataclass(frozen=True)
