@@ -19,11 +19,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import skops.io
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from modeling import evaluation, plots, registry, report
+from modeling import evaluation, plots, registry, report, runs
 from modeling.data import SNAPSHOT_TABLE, Split, read_snapshots, split_out_of_time
 from modeling.errors import ModelingError, run_cli
 from modeling.lineage import check_features, data_lineage, generator_config, lineage_tags
@@ -358,7 +359,7 @@ def train_one(
 ) -> dict:
     """Fit, evaluate and log one model in a child run; return its results."""
     x_test, y_test = data.xy("test")
-    with mlflow.start_run(run_name=name, nested=True) as run:
+    with mlflow.start_run(run_name=name, nested=True, tags=runs.process_tags()) as run:
         for dataset, context in datasets:
             mlflow.log_input(dataset, context=context)
         result = fit_and_evaluate(name, data, seed, economics)
@@ -439,12 +440,18 @@ def train(args: argparse.Namespace) -> dict:
     tracking_uri = registry.use_tracking_store()
     try:
         with registry.quiet("mlflow"):  # it notes that it creates the experiment
-            mlflow.set_experiment(settings.experiment)
+            experiment = mlflow.set_experiment(settings.experiment)
     except MlflowException as error:
         reason = registry.short_reason(error)
         raise ModelingError(f"--experiment {settings.experiment!r}: {reason}") from None
     try:
-        with mlflow.start_run(run_name="train") as parent:
+        dangling = runs.fail_dangling_runs(MlflowClient(), experiment.experiment_id)
+        if dangling:
+            print(f"marked {len(dangling)} run(s) FAILED: {runs.DANGLING_REASON}")
+        with (
+            runs.failing_on_signals(),
+            mlflow.start_run(run_name="train", tags=runs.process_tags()) as parent,
+        ):
             try:
                 result = _train_in_run(settings, tracking_uri)
             except ModelingError as error:
