@@ -271,3 +271,11 @@ def register_and_gate(
         alias, reason = CHALLENGER, f"does not beat champion v{current}"
     client.set_registered_model_alias(REGISTERED_MODEL, alias, version)
     return GateDecision(version, alias, candidate_score, champion_score, current, reason)
+
+
+def describe_version(version: str, description: str, tags: dict[str, str]) -> None:
+    """Set a registered version's description and tags."""
+    client = MlflowClient()
+    client.update_model_version(REGISTERED_MODEL, version, description=description)
+    for key, value in tags.items():
+        client.set_model_version_tag(REGISTERED_MODEL, version, key, value)

@@ -340,7 +340,7 @@ def log_model(
         figure_bytes = {p.name: p.read_bytes() for p in figures}
     info = mlflow.sklearn.log_model(
         result.estimator,
-        name="model",
+        name=name,
         signature=infer_signature(x_test.head(200), result.proba[:200]),
         input_example=x_test.head(5),
         # skops (MLflow's safe format) loads only listed types: these are ours.
@@ -490,6 +490,7 @@ def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
     }
     best = choose_best(results, settings.primary_metric)
     decision = gate(best, data, settings.primary_metric)
+    registry.describe_version(decision.version, *version_card(best, tags, params))
     summary = {name: r["metrics"] for name, r in results.items()}
     mlflow.log_dict(summary, "model_comparison.json")
     html = report.render(
@@ -505,6 +506,27 @@ def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
     write_report(settings.report_path, html)
     print(f"report: {settings.report_path}   runs: mlflow ui --backend-store-uri {tracking_uri}")
     return {"decision": decision, "metrics": summary, "tags": tags, "params": params}
+
+
+def version_card(best: dict, tags: dict[str, str], params: dict) -> tuple[str, dict[str, str]]:
+    """A registered version's description and tags: which model, data, feature code,
+    training span and test metrics it carries (readable in the registry's UI)."""
+    metrics = best["metrics"]
+    card = {
+        "model": best["name"],
+        "warehouse": str(params["db_path"]),
+        "train_as_of": str(params["train_as_of"]),
+        "test_as_of": str(params["test_as_of"]),
+        **{k: tags[k] for k in ("dbt.features_sha256", "dbt.build_id", "git.commit")},
+        **{k: f"{metrics[k]:.4f}" for k in ("test_pr_auc", "test_roc_auc", "test_brier")},
+    }
+    description = (
+        f"{best['name']} trained on {card['warehouse']} (snapshots {card['train_as_of']});"
+        f" test {card['test_as_of']}: PR AUC {card['test_pr_auc']}, ROC AUC"
+        f" {card['test_roc_auc']}, Brier {card['test_brier']}; features"
+        f" {card['dbt.features_sha256'][:12]}, dbt build {card['dbt.build_id'][:8]}"
+    )
+    return description, card
 
 
 def main(argv: list[str] | None = None) -> None:

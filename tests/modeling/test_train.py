@@ -128,6 +128,15 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
     assert str(champion.version) == result["decision"].version == "1"
     info = mlflow.models.get_model_info(f"models:/{REGISTERED_MODEL}/1")
     assert info.signature is not None and info.saved_input_example_info is not None
+    # The version says what it is: model, data, feature code, span and test metrics.
+    best = champion.tags["model"]
+    assert info.name == best  # the logged model is named after its family
+    assert champion.tags["dbt.features_sha256"] == tags["dbt.features_sha256"]
+    assert champion.tags["git.commit"] == tags["git.commit"]
+    assert champion.tags["warehouse"] == str(db)
+    best_metrics = next(c for c in children if c.data.tags["mlflow.runName"] == best).data.metrics
+    assert champion.tags["test_pr_auc"] == f"{best_metrics['test_pr_auc']:.4f}"
+    assert champion.description.startswith(f"{best} trained on {db} (snapshots ")
 
 
 def test_same_data_and_seed_give_identical_metrics_and_no_new_champion(
@@ -159,7 +168,7 @@ def test_a_better_model_takes_over_from_a_weak_champion(modeling_db, mlflow_stor
     frame = pd.DataFrame({"days_since_last_order": [1.0, 2.0, 3.0, 4.0]})
     weak = DummyClassifier(strategy="prior").fit(frame, [0, 1, 0, 1])
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(weak, name="model", serialization_format="cloudpickle")
+        info = mlflow.sklearn.log_model(weak, name="model", serialization_format="skops")
     version = str(mlflow.register_model(info.model_uri, REGISTERED_MODEL).version)
     client = MlflowClient()
     client.set_registered_model_alias(REGISTERED_MODEL, "champion", version)
