@@ -69,6 +69,7 @@ def test_a_planted_pickle_champion_is_refused_without_running_it(
 ):
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")  # restored after
     registry.use_tracking_store()
+    mlflow.set_experiment("safe-loading")  # not the active one of an earlier test's store
     marker = tmp_path / "payload-ran"
     version = plant_pickle_champion(marker)
 
@@ -93,6 +94,7 @@ def test_a_planted_pickle_champion_is_refused_without_running_it(
 
 def test_types_a_model_trusts_itself_are_not_trusted(mlflow_store):
     mlflow.set_tracking_uri(mlflow_store)
+    mlflow.set_experiment("safe-loading")
     shell = FunctionTransformer(os.system).fit(pd.DataFrame({"x": [1.0]}))
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(shell))
     version = register(shell, "skops", skops_trusted_types=untrusted)
