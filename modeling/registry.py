@@ -18,6 +18,7 @@ import pandas as pd
 import skops.io
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.models.model import ModelInfo
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from modeling.errors import ModelingError
@@ -149,14 +150,19 @@ def version_uri(version: str) -> str:
     return f"models:/{REGISTERED_MODEL}/{version}"
 
 
-def load_version(version: str) -> Any:
-    """A registered version's fitted estimator, read without running code from it:
-    only the sklearn flavor's skops file, with the trusted types of this code
-    (TRUSTED_TYPES), never those the model lists itself. UnsafeModelError for
-    anything else (a pickle, a type outside the list); MlflowException when the
-    version's files cannot be fetched."""
+class UnsafeModelError(Exception):
+    """A registered model this code refuses to load (its reason, one line)."""
+
+
+def load_version(version: str) -> tuple[Any, ModelInfo]:
+    """A registered version's fitted estimator and its MLflow model info, read
+    without running code from it: only the sklearn flavor's skops file, with the
+    trusted types of this code (TRUSTED_TYPES), never those the model lists
+    itself. UnsafeModelError for anything else (a pickle, a type outside the
+    list); MlflowException when the version's files cannot be fetched."""
     uri = version_uri(version)
-    flavor = mlflow.models.get_model_info(uri).flavors.get("sklearn", {})
+    info = mlflow.models.get_model_info(uri)
+    flavor = info.flavors.get("sklearn", {})
     serialization = flavor.get("serialization_format", "no sklearn flavor")
     if serialization != "skops":
         raise UnsafeModelError(
@@ -170,13 +176,9 @@ def load_version(version: str) -> Any:
             f"its skops file {flavor.get('pickled_model')!r} is not in the model"
         )
     try:
-        return skops.io.load(path, trusted=list(TRUSTED_TYPES))
+        return skops.io.load(path, trusted=list(TRUSTED_TYPES)), info
     except UntrustedTypesFoundException as error:
         raise UnsafeModelError(f"it holds types this code does not trust: {error}") from None
-
-
-class UnsafeModelError(Exception):
-    """A registered model this code refuses to load (its reason, one line)."""
 
 
 @dataclass(frozen=True)
@@ -222,8 +224,7 @@ def load_registered(version: str | None) -> tuple[Any, str, list[str]]:
             f"no registered model {REGISTERED_MODEL} with {wanted}: run `python -m modeling.train`"
         )
     try:
-        model = load_version(version)
-        info = mlflow.models.get_model_info(version_uri(version))
+        model, info = load_version(version)
     except Exception as error:  # artifacts missing, untrusted types, other library versions
         raise ModelingError(
             f"cannot load {REGISTERED_MODEL} v{version}: {short_reason(error)}"
@@ -239,7 +240,7 @@ def score_champion(
     cannot score it (trained on features the mart no longer has, artifacts gone,
     a library version that cannot read it, ...): the candidate then takes over."""
     try:
-        model = load_version(version)
+        model, _ = load_version(version)
         return float(metric(model.predict_proba(x_test)[:, 1]))
     except Exception as error:  # whatever the reason, the gate must go on
         print(f"  champion v{version} cannot score this test snapshot: {short_reason(error)}")

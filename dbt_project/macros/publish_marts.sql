@@ -87,7 +87,7 @@
    change, with the published version's files of each ({value: [file]}), when
    that version is the build this refresh started from; else none ({}).
    Changed: the snapshots this run computed, and those whose labels it may
-   have updated (macro relabel_since). #}
+   have updated (macro relabeled_snapshot_dates). #}
 {% macro publish_kept_partitions(relation, name, partition) %}
     {% set plan = refresh_plan() %}
     {% if partition != 'as_of' or plan.mode != 'incremental' %}{{ return({}) }}{% endif %}
@@ -95,8 +95,7 @@
         ~ plan.previous_build_id ~ "')").columns[0].values()[0]) %}
     {% set unchanged = run_query("select distinct cast(as_of as varchar) from " ~ relation
         ~ " where as_of not in (select as_of from " ~ refresh_model_relation('int_snapshots_to_build')
-        ~ ") and as_of not in (select as_of from " ~ refresh_model_relation('int_snapshot_spine')
-        ~ " where label_window_end > cast(" ~ relabel_since() ~ " as date))").columns[0].values() %}
+        ~ ") and as_of not in (" ~ relabeled_snapshot_dates() ~ ")").columns[0].values() %}
     {% set kept = {} %}
     {% for value in unchanged if value in published %}
         {% do kept.update({value: published[value]}) %}

@@ -88,15 +88,19 @@
 {% macro raw_mark_sql(table, max_rowid=none) %}
     {% set read = 'true' if max_rowid is none else 'rowid <= ' ~ max_rowid %}
     select
-        count(*) filter (where {{ read }}) as row_count,
-        coalesce(max(rowid) filter (where {{ read }}), -1) as max_rowid,
-        coalesce(bit_xor({{ raw_row_hash(table) }}) filter (where {{ read }}), 0) as fingerprint,
+        {{ raw_mark_aggregates(table, read) }},
         count(*) filter (where not ({{ read }})) as added
     from {{ table.relation }}
 {% endmacro %}
 
-{# What a raw row's mark fingerprints: where it is, its id, when it was loaded. #}
-{% macro raw_row_hash(table) %}hash(rowid, {{ table.id }}, _loaded_at){% endmacro %}
+{# A mark's three aggregates over the rows where `read` holds: count, highest
+   rowid and a fingerprint of where each row is, its id and when it was loaded. #}
+{% macro raw_mark_aggregates(table, read='true') %}
+    count(*) filter (where {{ read }}) as row_count,
+    coalesce(max(rowid) filter (where {{ read }}), -1) as max_rowid,
+    coalesce(bit_xor(hash(rowid, {{ table.id }}, _loaded_at)) filter (where {{ read }}), 0)
+        as fingerprint
+{% endmacro %}
 
 {# The mark of a raw table after an incremental refresh: the previous build's
    mark (whose rows this run's plan checked were unchanged) extended by the
@@ -107,10 +111,7 @@
     xor(previous.fingerprint, added.fingerprint)
     from refresh_state.raw_marks as previous
     cross join (
-        select
-            count(*) as row_count,
-            coalesce(max(rowid), -1) as max_rowid,
-            coalesce(bit_xor({{ raw_row_hash(table) }}), 0) as fingerprint
+        select {{ raw_mark_aggregates(table) }}
         from {{ table.relation }}
         where rowid > {{ refresh_high_water_mark(table.name, build_id) }}
     ) as added

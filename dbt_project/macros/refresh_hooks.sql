@@ -50,10 +50,6 @@
                 select * from {{ ref('int_snapshot_spine') }}
             ),
 
-            since as (
-                select {{ relabel_since() }} as since
-            ),
-
             completed_orders as (
                 {{ label_orders() }}
             ),
@@ -65,15 +61,9 @@
                     snapshots.churned,
                     customers.customer_key
                 from {{ this }} as snapshots
-                inner join spine on snapshots.as_of = spine.as_of
                 inner join {{ ref('stg_shop__customers') }} as customers
                     on snapshots.customer_id = customers.customer_id
-                cross join since
-                where
-                    spine.label_window_end > cast(since.since as date)
-                    and snapshots.as_of not in (
-                        select to_build.as_of from {{ ref('int_snapshots_to_build') }} as to_build
-                    )
+                where snapshots.as_of in ({{ relabeled_snapshot_dates() }})
             )
 
             select
@@ -95,22 +85,26 @@
     {% endif %}
 {% endmacro %}
 
-{# When the labels of kept snapshots may have changed in an incremental refresh:
-   the previous build's data horizon, or the earliest newly loaded completed
-   order if earlier. A snapshot whose label window ends after it is relabeled
-   (relabel_kept_snapshots) and republished (publish_marts). #}
-{% macro relabel_since() %}
-    least(
-        (
-            select max(built.data_horizon) from refresh_state.snapshots as built
-            where built.build_id = '{{ refresh_plan().previous_build_id }}'
-        ),
-        (
-            select min(orders.ordered_at) from {{ refresh_model_relation('int_orders_validated') }} as orders
-            where
-                orders.raw_rowid > {{ refresh_high_water_mark('orders') }}
-                and orders.reject_reason is null
-                and orders.order_status = 'completed'
-        )
-    )
+{# The kept snapshots whose labels an incremental refresh may change (a query
+   of their as_of): those whose label window ends after the previous build's
+   data horizon, or after the earliest newly loaded completed order if
+   earlier. Relabeled by relabel_kept_snapshots, republished by publish_marts. #}
+{% macro relabeled_snapshot_dates() %}
+    select spine.as_of
+    from {{ refresh_model_relation('int_snapshot_spine') }} as spine
+    where
+        spine.as_of not in (select as_of from {{ refresh_model_relation('int_snapshots_to_build') }})
+        and spine.label_window_end > cast(least(
+            (
+                select max(built.data_horizon) from refresh_state.snapshots as built
+                where built.build_id = '{{ refresh_plan().previous_build_id }}'
+            ),
+            (
+                select min(orders.ordered_at) from {{ refresh_model_relation('int_orders_validated') }} as orders
+                where
+                    orders.raw_rowid > {{ refresh_high_water_mark('orders') }}
+                    and orders.reject_reason is null
+                    and orders.order_status = 'completed'
+            )
+        ) as date)
 {% endmacro %}

@@ -24,13 +24,16 @@
 {# The rows of a validated model (int_<raw table>_validated) this run can have
    written; every row outside an incremental refresh. #}
 {% macro refreshed_rows_filter(relation) %}
-    {% set table = refresh_raw_tables() | selectattr('name', 'in', [
-        relation.identifier | replace('int_', '', 1) | replace('_validated', '')]) | first %}
-    {% if table is not defined or relation.identifier != 'int_' ~ table.name ~ '_validated' %}
+    {% set tables = [] %}
+    {% for raw in refresh_raw_tables() if relation.identifier == 'int_' ~ raw.name ~ '_validated' %}
+        {% do tables.append(raw) %}
+    {% endfor %}
+    {% if not tables %}
         {% do exceptions.raise_compiler_error('__refreshed_rows__ scopes tests of the validated'
             ~ ' models (int_<raw table>_validated) only, not ' ~ relation.identifier) %}
     {% endif %}
     {% if not execute or refresh_plan().mode != 'incremental' %}{{ return('true') }}{% endif %}
+    {% set table = tables[0] %}
     {% set mark = refresh_high_water_mark(table.name) %}
     {{ return('(raw_rowid > ' ~ mark ~ ' or ' ~ table.id ~ ' in (select ' ~ table.id
         ~ ' from ' ~ relation ~ ' where raw_rowid > ' ~ mark ~ '))') }}
