@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from modeling.churn_pyfunc import mart_features
 from modeling.errors import ModelingError
 from modeling.manifest import SNAPSHOT_MODEL, FeatureSpec
 from warehouse import published
@@ -72,13 +73,22 @@ def read_snapshots(db_path: Path, spec: FeatureSpec, where: str = "true") -> pd.
             f"select {columns} from {SNAPSHOT_TABLE} where {where}"
             f" order by {quote_identifier(spec.time_column)}, {quote_identifier(spec.id_column)}"
         ).df()
-    # One dtype per kind whatever the nulls in this batch, so that the logged
-    # model's signature matches at scoring time.
-    frame[list(spec.numeric)] = frame[list(spec.numeric)].astype("float64")
-    frame[list(spec.categorical)] = frame[list(spec.categorical)].astype("object")
+    # One dtype per kind whatever the nulls in this batch: the dtypes the logged
+    # model casts mart rows to (churn_pyfunc.mart_features), so fitting sees them too.
+    features = mart_features(frame, list(spec.numeric), list(spec.categorical))
+    frame[list(spec.features)] = features[list(spec.features)]
     frame[spec.time_column] = pd.to_datetime(frame[spec.time_column])
     frame[LABEL_WINDOW_END] = pd.to_datetime(frame[LABEL_WINDOW_END])
     return frame
+
+
+def mart_rows(db_path: Path, columns: list[str], where: str, limit: int) -> pd.DataFrame:
+    """A few of the mart's rows as a reader gets them (no casting): an MLflow input
+    example that looks like what users will pass."""
+    with connect_read_only(db_path) as con:
+        selected = ", ".join(quote_identifier(c) for c in columns)
+        query = f"select {selected} from {SNAPSHOT_TABLE} where {where} order by {selected}"
+        return con.execute(f"{query} limit {limit}").df()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import argparse
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from mlflow.metrics import MetricValue, make_metric
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -22,7 +23,29 @@ from sklearn.metrics import (
 from warehouse.cli import number
 
 TOP_SHARES = (0.10, 0.20)
+# Threshold-free metrics of a churn probability, which rank models and decide the
+# champion gate: name -> (function of (y, proba), higher is better).
+PROBABILITY_METRICS = {
+    "pr_auc": (average_precision_score, True),
+    "roc_auc": (roc_auc_score, True),
+    "log_loss": (lambda y, p: log_loss(y, p, labels=[0, 1]), False),
+    "brier": (brier_score_loss, False),
+}
 MAX_HORIZON_DAYS = 36_500  # a century of a customer's spend is already no estimate
+
+
+def mlflow_metrics() -> list:
+    """PROBABILITY_METRICS as MLflow metrics, for `mlflow.models.evaluate` of a churn
+    model on its `churn_probability` output (MLflow's classifier evaluator wants
+    class labels from predict, and takes probabilities only from sklearn models)."""
+
+    def metric(name: str, function, higher_is_better: bool):
+        def eval_fn(predictions, targets):
+            return MetricValue(aggregate_results={"value": float(function(targets, predictions))})
+
+        return make_metric(eval_fn=eval_fn, greater_is_better=higher_is_better, name=name)
+
+    return [metric(name, *spec) for name, spec in PROBABILITY_METRICS.items()]
 
 
 def f1_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:

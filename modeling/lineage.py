@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -72,6 +73,41 @@ def generator_config(db_path: Path) -> dict | None:
         if not found:
             return None
         return json.loads(con.execute("select * from generator.run_config").fetchone()[0])
+
+
+IDENTITY_TABLE = "meta.warehouse_identity"  # source warehouse.warehouse_identity
+
+
+@dataclass(frozen=True)
+class WarehouseIdentity:
+    """Which shop a warehouse is (created once by dbt, carried by every publish)."""
+
+    id: str
+    name: str
+
+    @property
+    def model_name(self) -> str:
+        """The shop's default MLflow experiment and registered model name."""
+        return f"churn-{self.name}-{self.id[:8]}"
+
+
+def warehouse_identity(db_path: Path) -> WarehouseIdentity:
+    """The identity the published marts carry; a ModelingError when they carry none
+    (published before identities existed: a dbt build adds it)."""
+    with connect_read_only(db_path) as con:
+        schema, table = IDENTITY_TABLE.split(".")
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ?"
+            " and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+        query = f"select warehouse_id, warehouse_name from {IDENTITY_TABLE}"
+        row = con.execute(query).fetchone() if found else None
+    if row is None:
+        raise ModelingError(
+            f"the published marts of {db_path} carry no warehouse identity: run `dbt build`"
+        )
+    return WarehouseIdentity(id=str(row[0]), name=str(row[1]))
 
 
 def lineage_tags(manifest: Manifest, build_id: str, data_hash: str, fresh: bool) -> dict[str, str]:

@@ -128,6 +128,11 @@ class Manifest:
             categorical=tuple(categorical),
         )
 
+    def column_types(self, name: str = SNAPSHOT_MODEL) -> dict[str, str]:
+        """Each column's contract type (`data_type` in the YAML), lower case."""
+        columns = self.model(name)["columns"]
+        return {c: str(spec.get("data_type") or "").lower() for c, spec in columns.items()}
+
     def features_sha256(self, name: str = SNAPSHOT_MODEL) -> str:
         """The features hash of the mart (warehouse.lineage): what the dbt build also
         stamps on every row, so data and manifest can be compared."""

@@ -26,11 +26,6 @@ NEEDS_CALIBRATION = {"logistic_regression", "random_forest"}
 FOREST_ROWS_PER_TREE = 200_000
 
 
-def signed_log1p(x):
-    """Compresses heavy tails (revenue, counts) for the linear model; keeps the sign."""
-    return np.sign(x) * np.log1p(np.abs(x))
-
-
 def _one_hot() -> OneHotEncoder:
     return OneHotEncoder(
         handle_unknown="infrequent_if_exist", min_frequency=20, sparse_output=False
@@ -43,7 +38,9 @@ def build_pipeline(
     if name == "logistic_regression":
         numeric_steps = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True),
-            FunctionTransformer(signed_log1p, feature_names_out="one-to-one"),
+            # Compresses heavy tails (revenue, counts) for the linear model, keeping the
+            # sign; a numpy function, so a saved model needs no code of this project.
+            FunctionTransformer(np.arcsinh, feature_names_out="one-to-one"),
             StandardScaler(),
         )
         model = LogisticRegression(class_weight="balanced", max_iter=2000, C=0.5)

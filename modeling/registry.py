@@ -1,6 +1,7 @@
-"""MLflow plumbing shared by training and scoring: the tracking store, the one
+"""MLflow plumbing shared by training and scoring: the tracking store, a warehouse's
 registered model, and its `champion` alias, which only moves to a version that
-beats the current champion on the same test snapshot."""
+beats the current champion on the same test snapshot (or when the champion was
+built on other features)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,19 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
-import skops.io
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models.model import ModelInfo
 from skops.io.exceptions import UntrustedTypesFoundException
 
+from modeling.churn_pyfunc import ESTIMATOR_ARTIFACT, ChurnModel
 from modeling.errors import ModelingError
 
 TRACKING_URI_ENV_VAR = "MLFLOW_TRACKING_URI"
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-REGISTERED_MODEL = "ecommerce-churn"
 CHAMPION, CHALLENGER = "champion", "challenger"
+# Version tags that scoring and the gate read (set by modeling.train).
+FEATURES_TAG, WAREHOUSE_TAG = "dbt.features_sha256", "warehouse.id"
 
 
 # The store is checked with these unless the user set them: no retries and a short
@@ -35,20 +37,6 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 CHECK_HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 # Registry errors that mean "no such model, version or alias", not a broken store.
 NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
-# The types a registered model may hold beyond skops' own defaults (scikit-learn's
-# estimators, numpy and scipy basics): those of the three model families
-# (modeling.models; tests/modeling/test_safe_loading.py checks the list covers
-# them). Kept here, in code, on purpose: MLflow's loader trusts the list in
-# the model's own MLmodel file, which whoever wrote the model controls.
-TRUSTED_TYPES = (
-    "modeling.models.signed_log1p",
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.tree._tree.Tree",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-)
 # Set for the project's processes: no MLflow loader may unpickle a model in them.
 NO_PICKLE_LOADING = {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"}
 
@@ -69,6 +57,8 @@ def use_tracking_store() -> str:
             f" {TRACKING_URI_ENV_VAR} to a store that works, e.g. {DEFAULT_TRACKING_URI})"
         )
     os.environ.update(NO_PICKLE_LOADING)
+    # Downloading a model's few files needs no progress bar in a terminal log.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return uri
 
 
@@ -145,50 +135,52 @@ def quiet(*loggers: str) -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
-def version_uri(version: str) -> str:
+def version_uri(name: str, version: str) -> str:
     """The models:/ URI of one registered version."""
-    return f"models:/{REGISTERED_MODEL}/{version}"
+    return f"models:/{name}/{version}"
 
 
 class UnsafeModelError(Exception):
     """A registered model this code refuses to load (its reason, one line)."""
 
 
-def load_version(version: str) -> tuple[Any, ModelInfo]:
-    """A registered version's fitted estimator and its MLflow model info, read
-    without running code from it: only the sklearn flavor's skops file, with the
-    trusted types of this code (TRUSTED_TYPES), never those the model lists
-    itself. UnsafeModelError for anything else (a pickle, a type outside the
-    list); MlflowException when the version's files cannot be fetched."""
-    uri = version_uri(version)
+def model_format(flavors: dict) -> str:
+    """What a logged model is, in a few words, for a refusal."""
+    if "sklearn" in flavors:
+        return f"an sklearn model serialised as {flavors['sklearn'].get('serialization_format')}"
+    pyfunc = flavors.get("python_function", {})
+    if pyfunc.get("python_model"):
+        return "a pickled Python model"
+    return f"a model of loader {pyfunc.get('loader_module', 'none')}"
+
+
+def load_version(name: str, version: str) -> tuple[ChurnModel, ModelInfo]:
+    """A registered version as a ChurnModel, and its MLflow model info, read without
+    running code from it: only a model logged by modeling.train (this project's
+    churn_pyfunc code and a skops estimator), whose estimator is read with this
+    code's trusted types (churn_pyfunc.TRUSTED_TYPES), never those the model
+    lists itself, and whose logged code is not run. UnsafeModelError for anything
+    else (a pickle, a type outside the list); MlflowException when the version's
+    files cannot be fetched."""
+    uri = version_uri(name, version)
     info = mlflow.models.get_model_info(uri)
-    flavor = info.flavors.get("sklearn", {})
-    serialization = flavor.get("serialization_format", "no sklearn flavor")
-    if serialization != "skops":
+    pyfunc = info.flavors.get("python_function", {})
+    artifact = (pyfunc.get("artifacts") or {}).get(ESTIMATOR_ARTIFACT) or {}
+    if not pyfunc.get("model_code_path") or not str(artifact.get("path", "")).endswith(".skops"):
         raise UnsafeModelError(
-            f"it is serialised as {serialization}; only skops models load here"
-            " (pickle formats run code from the file)"
+            f"it is {model_format(info.flavors)}; only models logged by modeling.train (a"
+            " skops estimator) load here (pickle formats run code from the file)"
         )
     folder = Path(mlflow.artifacts.download_artifacts(uri)).resolve()
-    path = (folder / str(flavor.get("pickled_model"))).resolve()
-    if path.parent != folder or not path.is_file():
-        raise UnsafeModelError(
-            f"its skops file {flavor.get('pickled_model')!r} is not in the model"
-        )
+    path = (folder / artifact["path"]).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        raise UnsafeModelError(f"its skops file {artifact['path']!r} is not in the model")
     try:
-        return skops.io.load(path, trusted=list(TRUSTED_TYPES)), info
+        return ChurnModel().configure(path, pyfunc.get("config") or {}), info
     except UntrustedTypesFoundException as error:
         raise UnsafeModelError(f"it holds types this code does not trust: {error}") from None
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    version: str
-    alias: str
-    candidate_score: float
-    champion_score: float | None
-    champion_version: str | None
-    reason: str
+    except (KeyError, TypeError, ValueError) as error:
+        raise UnsafeModelError(f"its model config is not a churn model's ({error!r})") from None
 
 
 def _lookup(call: Callable[[], Any]) -> Any | None:
@@ -202,81 +194,141 @@ def _lookup(call: Callable[[], Any]) -> Any | None:
         raise store_error(error) from None
 
 
-def champion_version(client: MlflowClient) -> str | None:
+def champion_version(client: MlflowClient, name: str) -> str | None:
     """The version holding the `champion` alias, or None when there is none."""
-    found = _lookup(lambda: client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION))
+    found = _lookup(lambda: client.get_model_version_by_alias(name, CHAMPION))
     return None if found is None else str(found.version)
 
 
-def load_registered(version: str | None) -> tuple[Any, str, list[str]]:
-    """The registered model (`version`, or the champion when None), its version, and
-    the input columns of its signature (what it was trained on, which may differ
-    from today's manifest). A ModelingError when there is no such version or it
-    cannot be loaded."""
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered version, loaded: the model, its version and its tags."""
+
+    model: ChurnModel
+    version: str
+    tags: dict[str, str]
+
+
+def load_registered(name: str, version: str | None) -> RegisteredModel:
+    """The registered model `name` (`version`, or the champion when None). A
+    ModelingError when there is no such version or it cannot be loaded."""
     client = MlflowClient()
     wanted = f"version {version}" if version else f"alias @{CHAMPION}"
-    version = version or champion_version(client)
-    if (
-        version is None
-        or _lookup(lambda: client.get_model_version(REGISTERED_MODEL, version)) is None
-    ):
+    version = version or champion_version(client, name)
+    found = None if version is None else _lookup(lambda: client.get_model_version(name, version))
+    if found is None:
         raise ModelingError(
-            f"no registered model {REGISTERED_MODEL} with {wanted}: run `python -m modeling.train`"
+            f"no registered model {name} with {wanted}: run `python -m modeling.train`"
+            " on this warehouse, or pass --registered-model"
         )
     try:
-        model, info = load_version(version)
+        model, _ = load_version(name, version)
     except Exception as error:  # artifacts missing, untrusted types, other library versions
         raise ModelingError(
-            f"cannot load {REGISTERED_MODEL} v{version}: {short_reason(error)}"
+            f"cannot load {name} v{version}: {short_reason(error)}"
             " (train a new version, or pass --model-version)"
         ) from None
-    return model, version, info.signature.inputs.input_names()
+    return RegisteredModel(model, version, dict(found.tags))
 
 
-def score_champion(
-    version: str, x_test: pd.DataFrame, metric: Callable[[np.ndarray], float]
-) -> float | None:
-    """The current champion's metric on this run's test snapshot, or None when it
-    cannot score it (trained on features the mart no longer has, artifacts gone,
-    a library version that cannot read it, ...): the candidate then takes over."""
+@dataclass(frozen=True)
+class Candidate:
+    """What a training run offers the gate: its best model and how it scored."""
+
+    model_uri: str
+    score: float
+    features_sha256: str
+    description: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    version: str
+    alias: str
+    candidate_score: float
+    champion_score: float | None
+    champion_version: str | None
+    reason: str
+    error: str | None = None  # set when the champion could not be judged: it was kept
+
+
+def judge_champion(
+    name: str, version: str, candidate: Candidate, x_test: pd.DataFrame, metric: Callable
+) -> tuple[float | None, str | None, str | None]:
+    """(champion's score, why it is not compared, why it cannot be judged): the
+    champion is scored on this run's test rows only when it was built on the same
+    features; a champion that cannot be loaded or scored is an error, not a loss."""
+    found = MlflowClient().get_model_version(name, version)
+    features = found.tags.get(FEATURES_TAG)
+    if features != candidate.features_sha256:
+        built_on = f"features {features[:12]}" if features else "no recorded features"
+        return None, f"champion v{version} was built on {built_on}: not comparable", None
     try:
-        model, _ = load_version(version)
-        return float(metric(model.predict_proba(x_test)[:, 1]))
-    except Exception as error:  # whatever the reason, the gate must go on
-        print(f"  champion v{version} cannot score this test snapshot: {short_reason(error)}")
-        return None
+        model, _ = load_version(name, version)
+        return float(metric(model.churn_probability(x_test))), None, None
+    except Exception as error:  # whatever the reason, it is reported and the champion kept
+        return None, None, f"champion v{version} cannot be loaded or scored: {short_reason(error)}"
 
 
 def register_and_gate(
-    model_uri: str,
+    name: str,
+    candidate: Candidate,
     x_test: pd.DataFrame,
-    candidate_score: float,
     metric: Callable[[np.ndarray], float],
     higher_is_better: bool,
 ) -> GateDecision:
-    """Register the run's best model; move `champion` to it only if it beats the
-    current champion (strictly, on the same test rows), else mark it `challenger`."""
+    """Register the run's best model with its description and tags, check that the
+    registered copy is READY and scores as the run measured it, then move
+    `champion` to it if it beats the current champion on the same test rows, or
+    the champion was built on other features; else mark it `challenger`. A
+    champion that cannot be loaded keeps its alias (the decision's error says why)."""
     client = MlflowClient()
-    current = champion_version(client)
-    champion_score = score_champion(current, x_test, metric) if current else None
-    version = str(mlflow.register_model(model_uri, REGISTERED_MODEL).version)
+    current = champion_version(client, name)
+    champion_score = not_comparable = error = None
+    if current is not None:
+        champion_score, not_comparable, error = judge_champion(
+            name, current, candidate, x_test, metric
+        )
+    version = str(mlflow.register_model(candidate.model_uri, name).version)
+    describe_version(name, version, candidate.description, candidate.tags)
+    check_registered(name, version, candidate.score, x_test, metric)
     if current is None:
         alias, reason = CHAMPION, "no champion yet"
-    elif champion_score is None:
-        alias, reason = CHAMPION, f"champion v{current} cannot score this test snapshot"
-    elif not np.isclose(candidate_score, champion_score) and (
-        (candidate_score > champion_score) == higher_is_better
+    elif error is not None:
+        alias, reason = CHALLENGER, f"{error}; it stays champion"
+    elif not_comparable is not None:
+        alias, reason = CHAMPION, not_comparable
+    elif not np.isclose(candidate.score, champion_score) and (
+        (candidate.score > champion_score) == higher_is_better
     ):
         alias, reason = CHAMPION, f"beats champion v{current}"
     else:
         alias, reason = CHALLENGER, f"does not beat champion v{current}"
-    client.set_registered_model_alias(REGISTERED_MODEL, alias, version)
-    return GateDecision(version, alias, candidate_score, champion_score, current, reason)
+    client.set_registered_model_alias(name, alias, version)
+    return GateDecision(version, alias, candidate.score, champion_score, current, reason, error)
 
 
-def describe_version(version: str, description: str, tags: dict[str, str]) -> None:
+def check_registered(
+    name: str, version: str, score: float, x_test: pd.DataFrame, metric: Callable
+) -> None:
+    """The registered version is READY and, loaded as scoring loads it, scores the
+    test rows as the run measured: only then may an alias point at it."""
+    status = MlflowClient().get_model_version(name, version).status
+    if status != "READY":
+        raise ModelingError(f"{name} v{version} is {status}, not READY: no alias moved")
+    model, _ = load_version(name, version)
+    registered = float(metric(model.churn_probability(x_test)))
+    if not np.isclose(registered, score):
+        raise ModelingError(
+            f"{name} v{version} scores {registered:.6f} on the test rows as registered, the"
+            f" run measured {score:.6f}: no alias moved"
+        )
+
+
+def describe_version(name: str, version: str, description: str, tags: dict[str, str]) -> None:
     """Set a registered version's description and tags."""
     client = MlflowClient()
-    client.update_model_version(REGISTERED_MODEL, version, description=description)
+    client.update_model_version(name, version, description=description)
     for key, value in tags.items():
-        client.set_model_version_tag(REGISTERED_MODEL, version, key, value)
+        client.set_model_version_tag(name, version, key, value)

@@ -2,6 +2,10 @@
 
     python -m modeling.score [--model-version N] [--as-of YYYY-MM-DD] [--manifest PATH]
 
+The model is the warehouse's own registered model (named after its identity)
+unless --registered-model names another; a version trained on another warehouse
+or on other features than the snapshot's is refused.
+
 Writes the scores table the dbt project declares (source scoring.churn_scores,
 created by `dbt build`); re-scoring the same as_of with the same model version
 replaces its rows. Analysts read marts.customer_risk.
@@ -14,12 +18,12 @@ import time
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from duckdb import DuckDBPyConnection
 
+from modeling.churn_pyfunc import ChurnModel
 from modeling.data import (
     BUILD_COLUMN,
     FEATURES_HASH_COLUMN,
@@ -30,8 +34,16 @@ from modeling.data import (
 )
 from modeling.errors import ModelingError, run_cli
 from modeling.evaluation import CampaignEconomics
+from modeling.lineage import WarehouseIdentity, warehouse_identity
 from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec, Manifest, TableSpec
-from modeling.registry import CHAMPION, REGISTERED_MODEL, load_registered, use_tracking_store
+from modeling.registry import (
+    CHAMPION,
+    FEATURES_TAG,
+    WAREHOUSE_TAG,
+    RegisteredModel,
+    load_registered,
+    use_tracking_store,
+)
 from warehouse import published
 from warehouse.cli import Parser, iso_date, number
 from warehouse.database import all_or_nothing, quote_identifier, quote_literal, resolve_db_path
@@ -46,6 +58,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = Parser(prog="python -m modeling.score", description=__doc__.splitlines()[0])
     parser.add_db_option()
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
+    parser.add_argument(
+        "--registered-model",
+        help="registered model to score with (default: the warehouse's, churn-<name>-<id>)",
+    )
     parser.add_argument(
         "--model-version",
         type=number(int, 1),
@@ -78,17 +94,19 @@ def scoring_date(con: DuckDBPyConnection, as_of: date | None, time_column: str) 
 
 
 def score_frame(
-    model: Any,
-    inputs: list[str],
+    model: ChurnModel,
     frame: pd.DataFrame,
     economics: CampaignEconomics,
     spec: FeatureSpec,
+    name: str,
     version: str,
     scored_at: datetime,
 ) -> pd.DataFrame:
     """One batch of snapshot rows -> their scores (all columns but the decile)."""
-    proba = model.predict_proba(frame[inputs])[:, 1]
-    value = economics.customer_value(frame[economics.value_column].to_numpy())
+    proba = model.churn_probability(frame)
+    value = economics.customer_value(
+        frame[economics.value_column].to_numpy(dtype="float64", na_value=np.nan)
+    )
     expected = economics.expected_value(proba, value)
     return pd.DataFrame(
         {
@@ -98,18 +116,20 @@ def score_frame(
             "customer_value": value,
             "expected_value_of_contact": expected,
             "recommended_action": np.where(expected > 0, "contact", "dont_contact"),
-            "model_name": REGISTERED_MODEL,
+            "model_name": name,
             "model_version": version,
             "scored_at": scored_at,
         }
     )
 
 
-def check_one_build(con: DuckDBPyConnection, as_of: pd.Timestamp, spec: FeatureSpec) -> None:
-    """The snapshot's rows come from one build of one feature definition (a published
-    version is one build by construction; this refuses anything else)."""
-    builds, hashes = con.execute(
-        f"select count(distinct {BUILD_COLUMN}), count(distinct {FEATURES_HASH_COLUMN})"
+def check_one_build(con: DuckDBPyConnection, as_of: pd.Timestamp, spec: FeatureSpec) -> str:
+    """The features hash of the snapshot's rows, which come from one build of one
+    feature definition (a published version is one build by construction; this
+    refuses anything else)."""
+    builds, hashes, features = con.execute(
+        f"select count(distinct {BUILD_COLUMN}), count(distinct {FEATURES_HASH_COLUMN}),"
+        f" any_value({FEATURES_HASH_COLUMN})"
         f" from {SNAPSHOT_TABLE} where {quote_identifier(spec.time_column)} = ?",
         [as_of.date()],
     ).fetchone()
@@ -118,13 +138,35 @@ def check_one_build(con: DuckDBPyConnection, as_of: pd.Timestamp, spec: FeatureS
             f"the rows of {SNAPSHOT_TABLE} at {as_of.date()} come from {builds} builds and"
             f" {hashes} feature definitions, expected 1 of each: run `dbt build`"
         )
+    return str(features)
+
+
+def check_model_fits(
+    registered: RegisteredModel, name: str, identity: WarehouseIdentity, features: str
+) -> None:
+    """Refuse a version trained on another warehouse or on other features than the
+    snapshot's, in one line saying which."""
+    trained_on = registered.tags.get(WAREHOUSE_TAG)
+    where = f"{name} v{registered.version}"
+    if trained_on != identity.id:
+        raise ModelingError(
+            f"{where} was trained on warehouse {trained_on or 'unknown'}, not this one"
+            f" ({identity.id}): score with this warehouse's model (--registered-model"
+            f" {identity.model_name}) or train one"
+        )
+    built_on = registered.tags.get(FEATURES_TAG)
+    if built_on != features:
+        raise ModelingError(
+            f"{where} was trained on features {str(built_on)[:12]}, the snapshot was built by"
+            f" features {features[:12]}: train a model on this build (python -m modeling.train)"
+        )
 
 
 def read_batches(
     con: DuckDBPyConnection, as_of: pd.Timestamp, columns: list[str], spec: FeatureSpec
 ) -> Iterator[pd.DataFrame]:
-    """The snapshot's rows in batches, with the columns the model and economics need;
-    numbers as float64, as in training (bool and nullable ints included)."""
+    """The snapshot's rows in batches, with the columns the model and economics need
+    (as the mart types them: the model casts its inputs itself)."""
     present = set(table_columns(con, MART_SCHEMA, SNAPSHOT_MODEL))
     missing = [c for c in columns if c not in present]
     if missing:
@@ -139,14 +181,8 @@ def read_batches(
         f" = date {quote_literal(as_of.date().isoformat())}"
         f" order by {quote_identifier(spec.id_column)}"
     ).to_arrow_reader(BATCH_ROWS)
-    keys = (spec.id_column, spec.time_column)
     for batch in reader:
-        frame = batch.to_pandas()
-        numeric = [
-            c for c in frame.columns if c not in keys and pd.api.types.is_numeric_dtype(frame[c])
-        ]
-        frame[numeric] = frame[numeric].astype("float64")
-        yield frame
+        yield batch.to_pandas()
 
 
 def add_risk_decile(scores: pd.DataFrame) -> pd.DataFrame:
@@ -182,26 +218,30 @@ def score(args: argparse.Namespace) -> dict:
         if not table_columns(con, table.schema, table.name):
             raise ModelingError(f"table {table.relation} not found in {db_path}: run `dbt build`")
         as_of = scoring_date(con, args.as_of, spec.time_column)
-        check_one_build(con, as_of, spec)
+        features = check_one_build(con, as_of, spec)
+        identity = warehouse_identity(db_path)
+        name = args.registered_model or identity.model_name
         use_tracking_store()
         version = None if args.model_version is None else str(args.model_version)
-        model, version, inputs = load_registered(version)
+        registered = load_registered(name, version)
+        check_model_fits(registered, name, identity, features)
+        model, version = registered.model, registered.version
         started = time.perf_counter()
         scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        needed = list(dict.fromkeys([spec.id_column, spec.time_column, economics.value_column]))
-        needed += [c for c in inputs if c not in needed]
+        needed = [spec.id_column, spec.time_column, economics.value_column]
+        needed += model.numeric + model.categorical
         parts = [
-            score_frame(model, inputs, frame, economics, spec, version, scored_at)
-            for frame in read_batches(con, as_of, needed, spec)
+            score_frame(model, frame, economics, spec, name, version, scored_at)
+            for frame in read_batches(con, as_of, list(dict.fromkeys(needed)), spec)
         ]
     if not parts:
         raise ModelingError(f"no customers to score at {as_of.date()}")
     scores = conform(add_risk_decile(pd.concat(parts, ignore_index=True)), table)
-    write_scores(db_path, scores, table, spec.time_column, as_of, version)
+    write_scores(db_path, scores, table, spec.time_column, as_of, name, version)
     elapsed = time.perf_counter() - started
     contact = int((scores["recommended_action"] == "contact").sum())
     print(
-        f"scored {len(scores):,} customers at {as_of.date()} with {REGISTERED_MODEL} v{version} "
+        f"scored {len(scores):,} customers at {as_of.date()} with {name} v{version} "
         f"in {elapsed:.1f} s: {contact:,} worth contacting "
         f"(expected value {scores['expected_value_of_contact'].clip(lower=0).sum():,.0f}); "
         "query marts.customer_risk"
@@ -215,6 +255,7 @@ def write_scores(
     table: TableSpec,
     time_column: str,
     as_of: pd.Timestamp,
+    name: str,
     version: str,
 ) -> None:
     """Replace this as_of's rows of this model version, all or nothing (a failure or
@@ -228,7 +269,7 @@ def write_scores(
             con.execute(
                 f"delete from {relation} where {column} = ? and model_name = ?"
                 " and model_version = ?",
-                [as_of.date(), REGISTERED_MODEL, version],
+                [as_of.date(), name, version],
             )
             con.register("new_scores", scores)
             con.execute(

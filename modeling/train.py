@@ -2,6 +2,10 @@
 their dbt lineage; register the best one and move `champion` only if it wins.
 
     python -m modeling.train [--models xgboost ...] [--seed 42] [--test-snapshots 1]
+
+The experiment and the registered model are the warehouse's own (named after
+its identity, e.g. churn-warehouse-1a2b3c4d) unless --experiment or
+--registered-model name others.
 """
 
 from __future__ import annotations
@@ -21,28 +25,29 @@ import pandas as pd
 import skops.io
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types.schema import AnyType, ColSpec, Schema
+from sklearn.metrics import average_precision_score
 
-from modeling import evaluation, plots, registry, report, runs
-from modeling.data import SNAPSHOT_TABLE, Split, read_snapshots, split_out_of_time
+from modeling import churn_pyfunc, evaluation, plots, registry, report, runs
+from modeling.data import SNAPSHOT_TABLE, Split, mart_rows, read_snapshots, split_out_of_time
 from modeling.errors import ModelingError, run_cli
-from modeling.lineage import check_features, data_lineage, generator_config, lineage_tags
+from modeling.lineage import (
+    WarehouseIdentity,
+    check_features,
+    data_lineage,
+    generator_config,
+    lineage_tags,
+    warehouse_identity,
+)
 from modeling.manifest import DEFAULT_MANIFEST, FeatureSpec, Manifest
 from modeling.models import MODEL_NAMES, build_pipeline, fit, hyperparameters
 from warehouse.cli import Parser, number
 from warehouse.database import quote_identifier, resolve_db_path, writable_folder_problem
 
-DEFAULT_EXPERIMENT = "ecommerce-churn"
 REPORT_PATH = Path("reports/churn_report.html")
-# Threshold-free metrics that can rank models and compare with the champion:
-# name -> (function of (y, proba), higher is better).
-PRIMARY_METRICS = {
-    "test_pr_auc": (average_precision_score, True),
-    "test_roc_auc": (roc_auc_score, True),
-    "test_log_loss": (lambda y, p: log_loss(y, p, labels=[0, 1]), False),
-    "test_brier": (brier_score_loss, False),
-}
+# The metrics that pick the run's best model and decide the champion gate.
+PRIMARY_METRICS = {f"test_{k}": v for k, v in evaluation.PROBABILITY_METRICS.items()}
 IMPORTANCE_ROWS = 5_000  # permutation importance on a sample of the test snapshot
 IMPORTANCE_REPEATS = 3
 RECENCY_COLUMN = "days_since_last_order"
@@ -68,7 +73,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="latest labeled snapshots to test on (default: 1)",
     )
-    parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment")
+    parser.add_argument(
+        "--experiment", help="MLflow experiment (default: the warehouse's, churn-<name>-<id>)"
+    )
+    parser.add_argument(
+        "--registered-model",
+        help="registered model to add the version to (default: the warehouse's, as the experiment)",
+    )
     parser.add_db_option()
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
     parser.add_argument(
@@ -89,12 +100,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def model_requirements() -> list[str]:
-    """The packages a logged model needs, pinned to this environment. Given
-    explicitly because MLflow's inference runs a subprocess per model (~10 s).
-    Loading also needs this project installed (`modeling.models` holds a transform)."""
-    names = ("scikit-learn", "xgboost-cpu" if sys.platform == "linux" else "xgboost", "skops")
-    names += ("numpy", "pandas", "cloudpickle")
+    """The packages a logged model needs, pinned to this environment: all it needs
+    (tests/modeling/test_mlflow_model.py loads one with this project hidden).
+    Given explicitly because MLflow's inference runs a subprocess per model (~10 s)."""
+    names = ("mlflow", "scikit-learn", "xgboost-cpu" if sys.platform == "linux" else "xgboost")
+    names += ("skops", "numpy", "pandas")
     return [f"{n}=={version(n)}" for n in names]
+
+
+# MLflow types of the mart's contract types. BIGINT, INTEGER and BOOLEAN columns are
+# "any": MLflow's `long`/`integer`/`boolean` refuse a column with a null (pandas
+# gives Int64/boolean, "cannot convert NA to integer") and `double` refuses int64,
+# so no typed spec accepts the mart's rows; churn_pyfunc casts them itself.
+SIGNATURE_TYPES = {"double": "double", "varchar": "string"}
+
+
+def input_schema(features: list[str], column_types: dict[str, str]) -> Schema:
+    """The logged models' input signature: each feature with its contract type."""
+    return Schema(
+        [
+            ColSpec(SIGNATURE_TYPES[t] if t in SIGNATURE_TYPES else AnyType(), c)
+            for c, t in ((c, column_types.get(c, "")) for c in features)
+        ]
+    )
+
+
+OUTPUT_SCHEMA = Schema(
+    [ColSpec("double", churn_pyfunc.PROBABILITY), ColSpec("long", churn_pyfunc.PREDICTED)]
+)
 
 
 def mlflow_dataset(frame: pd.DataFrame, source: str, label: str, name: str):
@@ -160,7 +193,8 @@ class RunSettings:
     seed: int
     test_snapshots: int
     primary_metric: str
-    experiment: str
+    experiment: str | None  # None: the warehouse's own
+    registered_model: str | None
     db_path: Path
     manifest_path: Path
     report_path: Path
@@ -175,6 +209,7 @@ class RunSettings:
             test_snapshots=args.test_snapshots,
             primary_metric=args.primary_metric,
             experiment=args.experiment,
+            registered_model=args.registered_model,
             db_path=resolve_db_path(args.db),
             manifest_path=args.manifest,
             report_path=args.report,
@@ -319,11 +354,57 @@ def fit_and_evaluate(
     return Evaluation(estimator, threshold, proba, metrics, curves, importance, fit_seconds)
 
 
+@dataclass(frozen=True)
+class ModelInterface:
+    """What every logged model declares: its input signature, an input example
+    of real mart rows, and the feature columns by kind."""
+
+    inputs: Schema
+    example: pd.DataFrame
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+
+def model_interface(data: TrainingData, manifest: Manifest, db_path: Path) -> ModelInterface:
+    features = list(data.features)
+    test_as_of = pd.Timestamp(data.split.test[data.spec.time_column].max()).date()
+    where = f"{quote_identifier(data.spec.time_column)} = date '{test_as_of.isoformat()}'"
+    return ModelInterface(
+        inputs=input_schema(features, manifest.column_types()),
+        example=mart_rows(db_path, features, where, limit=5),
+        numeric=tuple(c for c in data.spec.numeric if c in features),
+        categorical=tuple(c for c in data.spec.categorical if c in features),
+    )
+
+
+def log_churn_model(name: str, estimator, interface: ModelInterface, threshold: float):
+    """Log a fitted estimator as a churn model (churn_pyfunc, logged as code, over a
+    skops file of the estimator) to the active run; returns MLflow's ModelInfo."""
+    with tempfile.TemporaryDirectory() as tmp:
+        estimator_path = Path(tmp) / "estimator.skops"
+        skops.io.dump(estimator, estimator_path)
+        with registry.quiet("mlflow"):  # it announces the input example's validation
+            return mlflow.pyfunc.log_model(
+                name=name,
+                python_model=churn_pyfunc.__file__,
+                artifacts={churn_pyfunc.ESTIMATOR_ARTIFACT: str(estimator_path)},
+                model_config={
+                    "numeric": list(interface.numeric),
+                    "categorical": list(interface.categorical),
+                    "threshold": threshold,
+                },
+                signature=ModelSignature(inputs=interface.inputs, outputs=OUTPUT_SCHEMA),
+                input_example=interface.example,
+                pip_requirements=model_requirements(),
+            )
+
+
 def log_model(
-    name: str, result: Evaluation, x_test: pd.DataFrame, y_test: np.ndarray
+    name: str, result: Evaluation, interface: ModelInterface, y_test: np.ndarray
 ) -> tuple[str, dict[str, bytes]]:
     """Log one model's params, metrics, evaluation files and the model itself to the
-    active run; returns the model's URI and its plots (file name -> PNG bytes)."""
+    active run; returns the model's URI and its plots (file name -> PNG bytes). The
+    model is a pyfunc (churn_pyfunc, logged as code) over the skops estimator."""
     hyper = hyperparameters(result.estimator)
     mlflow.log_params({"model": name, **{f"model.{k}": v for k, v in hyper.items()}})
     mlflow.log_metrics(result.metrics)
@@ -338,15 +419,7 @@ def log_model(
         )
         mlflow.log_artifacts(str(out), artifact_path="evaluation")
         figure_bytes = {p.name: p.read_bytes() for p in figures}
-    info = mlflow.sklearn.log_model(
-        result.estimator,
-        name=name,
-        signature=infer_signature(x_test.head(200), result.proba[:200]),
-        input_example=x_test.head(5),
-        # skops (MLflow's safe format) loads only listed types: these are ours.
-        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(result.estimator)),
-        pip_requirements=model_requirements(),
-    )
+    info = log_churn_model(name, result.estimator, interface, result.threshold)
     return info.model_uri, figure_bytes
 
 
@@ -356,14 +429,15 @@ def train_one(
     seed: int,
     economics: evaluation.CampaignEconomics,
     datasets: list[tuple[object, str]],
+    interface: ModelInterface,
 ) -> dict:
     """Fit, evaluate and log one model in a child run; return its results."""
-    x_test, y_test = data.xy("test")
+    _, y_test = data.xy("test")
     with mlflow.start_run(run_name=name, nested=True, tags=runs.process_tags()) as run:
         for dataset, context in datasets:
             mlflow.log_input(dataset, context=context)
         result = fit_and_evaluate(name, data, seed, economics)
-        model_uri, figures = log_model(name, result, x_test, y_test)
+        model_uri, figures = log_model(name, result, interface, y_test)
         metrics = result.metrics
         print(
             f"  {name:<20} PR AUC {metrics['test_pr_auc']:.3f}"
@@ -391,32 +465,44 @@ def choose_best(results: dict[str, dict], primary_metric: str) -> dict:
     return ranked[0]
 
 
-def gate(best: dict, data: TrainingData, primary_metric: str) -> registry.GateDecision:
-    """Register the best model, let it take `champion` only if it beats the current
-    one on this test snapshot, and log the decision on the parent run."""
-    metric_fn, higher_is_better = PRIMARY_METRICS[primary_metric]
+def gate(
+    best: dict, data: TrainingData, settings: RunSettings, names: ModelNames, card: tuple
+) -> registry.GateDecision:
+    """Register the best model with its card, let it take `champion` only if it beats
+    the current one on this test snapshot (or the champion was built on other
+    features), and log the decision on the parent run."""
+    metric_fn, higher_is_better = PRIMARY_METRICS[settings.primary_metric]
     x_test, y_test = data.xy("test")
-    decision = registry.register_and_gate(
+    description, tags = card
+    candidate = registry.Candidate(
         best["model_uri"],
+        best["metrics"][settings.primary_metric],
+        tags[registry.FEATURES_TAG],
+        description,
+        tags,
+    )
+    decision = registry.register_and_gate(
+        names.registered_model,
+        candidate,
         x_test,
-        best["metrics"][primary_metric],
         lambda proba: metric_fn(y_test, proba),
         higher_is_better,
     )
     mlflow.set_tags(
         {
             "best_model": best["name"],
+            "registry.model": names.registered_model,
             "registry.version": decision.version,
             "registry.alias": decision.alias,
             "registry.decision": decision.reason,
         }
     )
-    mlflow.log_metric(f"gate_candidate_{primary_metric}", decision.candidate_score)
+    mlflow.log_metric(f"gate_candidate_{settings.primary_metric}", decision.candidate_score)
     if decision.champion_score is not None:
-        mlflow.log_metric(f"gate_champion_{primary_metric}", decision.champion_score)
+        mlflow.log_metric(f"gate_champion_{settings.primary_metric}", decision.champion_score)
     print(
-        f"best: {best['name']} ({primary_metric} {decision.candidate_score:.4f}) "
-        f"registered as {registry.REGISTERED_MODEL} v{decision.version}"
+        f"best: {best['name']} ({settings.primary_metric} {decision.candidate_score:.4f}) "
+        f"registered as {names.registered_model} v{decision.version}"
         f" -> @{decision.alias} ({decision.reason})"
     )
     return decision
@@ -429,10 +515,30 @@ def write_report(path: Path, html: str) -> None:
     mlflow.log_artifact(str(path), artifact_path="report")
 
 
+@dataclass(frozen=True)
+class ModelNames:
+    """Where a run logs: its experiment and registered model (the warehouse's own
+    unless flags name others) and the warehouse's identity."""
+
+    experiment: str
+    registered_model: str
+    identity: WarehouseIdentity
+
+    @classmethod
+    def of(cls, settings: RunSettings) -> ModelNames:
+        identity = warehouse_identity(settings.db_path)
+        return cls(
+            settings.experiment or identity.model_name,
+            settings.registered_model or identity.model_name,
+            identity,
+        )
+
+
 def train(args: argparse.Namespace) -> dict:
     """Train every requested model in one parent run (see the module docstring)."""
     settings = RunSettings.from_args(args)
     check_report_path(settings.report_path)
+    names = ModelNames.of(settings)
     # MLflow cannot tell what kind of source "<file>#<table>" is; it is a DuckDB table.
     warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
     # The datasets' label column is an integer; the model signature has no integers.
@@ -440,10 +546,10 @@ def train(args: argparse.Namespace) -> dict:
     tracking_uri = registry.use_tracking_store()
     try:
         with registry.quiet("mlflow"):  # it notes that it creates the experiment
-            experiment = mlflow.set_experiment(settings.experiment)
+            experiment = mlflow.set_experiment(names.experiment)
     except MlflowException as error:
         reason = registry.short_reason(error)
-        raise ModelingError(f"--experiment {settings.experiment!r}: {reason}") from None
+        raise ModelingError(f"--experiment {names.experiment!r}: {reason}") from None
     try:
         dangling = runs.fail_dangling_runs(MlflowClient(), experiment.experiment_id)
         if dangling:
@@ -453,7 +559,7 @@ def train(args: argparse.Namespace) -> dict:
             mlflow.start_run(run_name="train", tags=runs.process_tags()) as parent,
         ):
             try:
-                result = _train_in_run(settings, tracking_uri)
+                result = _train_in_run(settings, names, tracking_uri)
             except ModelingError as error:
                 mlflow.set_tag("error", str(error))
                 raise
@@ -471,7 +577,7 @@ def check_report_path(path: Path) -> None:
         raise ModelingError(f"--report {path}: {problem} (give a file path you can write)")
 
 
-def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
+def _train_in_run(settings: RunSettings, names: ModelNames, tracking_uri: str) -> dict:
     """The steps of a run, inside the active parent run."""
     manifest = Manifest(settings.manifest_path)
     spec = manifest.feature_spec()
@@ -484,13 +590,14 @@ def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
     log_run_context(manifest, tags, params, settings.db_path)
     print("\n".join(plan_lines(data, params)))
     datasets = dataset_inputs(data, settings.db_path)
+    interface = model_interface(data, manifest, settings.db_path)
     results = {
-        name: train_one(name, data, settings.seed, settings.economics, datasets)
+        name: train_one(name, data, settings.seed, settings.economics, datasets, interface)
         for name in settings.models
     }
     best = choose_best(results, settings.primary_metric)
-    decision = gate(best, data, settings.primary_metric)
-    registry.describe_version(decision.version, *version_card(best, tags, params))
+    card = version_card(best, tags, params, names.identity)
+    decision = gate(best, data, settings, names, card)
     summary = {name: r["metrics"] for name, r in results.items()}
     mlflow.log_dict(summary, "model_comparison.json")
     html = report.render(
@@ -505,23 +612,36 @@ def _train_in_run(settings: RunSettings, tracking_uri: str) -> dict:
     )
     write_report(settings.report_path, html)
     print(f"report: {settings.report_path}   runs: mlflow ui --backend-store-uri {tracking_uri}")
+    if decision.error is not None:
+        raise ModelingError(
+            f"{decision.error}: kept it as champion of {names.registered_model}, the new"
+            f" model is v{decision.version} @challenger (docs/modeling.md, 'Moving the"
+            " champion by hand')"
+        )
     return {"decision": decision, "metrics": summary, "tags": tags, "params": params}
 
 
-def version_card(best: dict, tags: dict[str, str], params: dict) -> tuple[str, dict[str, str]]:
-    """A registered version's description and tags: which model, data, feature code,
-    training span and test metrics it carries (readable in the registry's UI)."""
+def version_card(
+    best: dict, tags: dict[str, str], params: dict, identity: WarehouseIdentity
+) -> tuple[str, dict[str, str]]:
+    """A registered version's description and tags: which model, warehouse, feature
+    code, training span and test metrics it carries (readable in the registry's UI;
+    scoring checks the warehouse and features tags)."""
     metrics = best["metrics"]
     card = {
         "model": best["name"],
+        registry.WAREHOUSE_TAG: identity.id,
         "warehouse": str(params["db_path"]),
         "train_as_of": str(params["train_as_of"]),
         "test_as_of": str(params["test_as_of"]),
-        **{k: tags[k] for k in ("dbt.features_sha256", "dbt.build_id", "git.commit")},
+        # The features of the rows it learned from (the manifest's, unless stale).
+        registry.FEATURES_TAG: tags["dbt.data_features_sha256"],
+        **{k: tags[k] for k in ("dbt.build_id", "git.commit")},
         **{k: f"{metrics[k]:.4f}" for k in ("test_pr_auc", "test_roc_auc", "test_brier")},
     }
     description = (
-        f"{best['name']} trained on {card['warehouse']} (snapshots {card['train_as_of']});"
+        f"{best['name']} trained on {card['warehouse']} (warehouse {identity.id[:8]},"
+        f" snapshots {card['train_as_of']});"
         f" test {card['test_as_of']}: PR AUC {card['test_pr_auc']}, ROC AUC"
         f" {card['test_roc_auc']}, Brier {card['test_brier']}; features"
         f" {card['dbt.features_sha256'][:12]}, dbt build {card['dbt.build_id'][:8]}"
