@@ -538,6 +538,7 @@ def train(args: argparse.Namespace) -> dict:
     """Train every requested model in one parent run (see the module docstring)."""
     settings = RunSettings.from_args(args)
     check_report_path(settings.report_path)
+    manifest = Manifest(settings.manifest_path)  # the local inputs first, then the store
     names = ModelNames.of(settings)
     # MLflow cannot tell what kind of source "<file>#<table>" is; it is a DuckDB table.
     warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
@@ -559,7 +560,7 @@ def train(args: argparse.Namespace) -> dict:
             mlflow.start_run(run_name="train", tags=runs.process_tags()) as parent,
         ):
             try:
-                result = _train_in_run(settings, names, tracking_uri)
+                result = _train_in_run(settings, manifest, names, tracking_uri)
             except ModelingError as error:
                 mlflow.set_tag("error", str(error))
                 raise
@@ -577,9 +578,10 @@ def check_report_path(path: Path) -> None:
         raise ModelingError(f"--report {path}: {problem} (give a file path you can write)")
 
 
-def _train_in_run(settings: RunSettings, names: ModelNames, tracking_uri: str) -> dict:
+def _train_in_run(
+    settings: RunSettings, manifest: Manifest, names: ModelNames, tracking_uri: str
+) -> dict:
     """The steps of a run, inside the active parent run."""
-    manifest = Manifest(settings.manifest_path)
     spec = manifest.feature_spec()
     frame = read_labeled_snapshots(settings.db_path, spec)
     build_id, data_hash = data_lineage(frame)

@@ -14,8 +14,8 @@ import yaml
 
 from featurestore.catalog import CATALOG_MACRO, REPO, CatalogError, catalog_text, read_catalog
 from featurestore.render import DOCS, outputs
+from modeling.lineage import warehouse_identity
 from modeling.manifest import Manifest
-from modeling.registry import REGISTERED_MODEL
 from modeling.train import parse_args, train
 from tests.dbt_runner import copy_project, copy_warehouse, run_dbt
 
@@ -198,6 +198,7 @@ def test_the_documented_diffs_add_features_to_mart_manifest_and_model(
         )
     )
     version = result["decision"].version
-    inputs = mlflow.models.get_model_info(f"models:/{REGISTERED_MODEL}/{version}").signature
+    name = warehouse_identity(work).model_name
+    inputs = mlflow.models.get_model_info(f"models:/{name}/{version}").signature
     assert set(new) <= set(inputs.inputs.input_names())
     assert removed not in inputs.inputs.input_names()

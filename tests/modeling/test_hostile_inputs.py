@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from datetime import date
+from types import SimpleNamespace
 
 import duckdb
 import mlflow
@@ -18,7 +19,9 @@ from sklearn.dummy import DummyClassifier
 
 from modeling import registry, score, train
 from modeling.errors import ModelingError
+from modeling.manifest import Manifest
 from tests.dbt_runner import copy_warehouse
+from tests.modeling.registered import model_name, register_churn_model
 from tests.seeds_gen.processes import held_open
 
 CLIS = {"train": train.main, "score": score.main}
@@ -118,10 +121,12 @@ def test_a_store_that_cannot_work_is_one_line_naming_it(
     assert sorted(os.listdir(tmp_path)) == before
 
 
-def test_an_unreachable_server_fails_in_seconds_through_python_m(tmp_path):
+def test_an_unreachable_server_fails_in_seconds_through_python_m(modeling_db, tmp_path):
+    db, manifest = modeling_db  # the local inputs are checked first: they must be good
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{closed_port()}"}
+    argv = ["--db", str(db), "--manifest", str(manifest), "--report", str(tmp_path / "r.html")]
     result = subprocess.run(
-        [sys.executable, "-m", "modeling.train", "--report", str(tmp_path / "r.html")],
+        [sys.executable, "-m", "modeling.train", *argv],
         capture_output=True,
         text=True,
         env=env,
@@ -190,43 +195,43 @@ def test_scoring_a_warehouse_another_process_writes(modeling_db, mlflow_store, t
     )
 
 
-def test_a_champion_that_cannot_be_scored_for_any_reason_is_replaced(monkeypatch, capsys):
+def test_a_champion_that_cannot_be_scored_for_any_reason_is_judged_not_crashed(monkeypatch):
     """The gate re-scores the champion; whatever breaks there (not only MLflow's,
-    key and value errors) means the champion cannot compete, not a crashed run."""
+    key and value errors) is reported as the reason it cannot be judged."""
 
-    def unloadable(version):
+    def unloadable(name, version):
         raise TypeError("an sklearn of another version cannot read it")
 
     monkeypatch.setattr(registry, "load_version", unloadable)
+    monkeypatch.setattr(
+        registry.MlflowClient,
+        "get_model_version",
+        lambda self, name, version: SimpleNamespace(tags={registry.FEATURES_TAG: "f" * 64}),
+    )
+    candidate = registry.Candidate("models:/m/1", 0.5, "f" * 64, "", {})
     x = pd.DataFrame({"days_since_last_order": [1.0, 2.0]})
-    assert registry.score_champion("4", x, lambda proba: 0.5) is None
-    assert capsys.readouterr().out.strip() == (
-        "champion v4 cannot score this test snapshot: an sklearn of another version cannot read it"
+    assert registry.judge_champion("shop", "4", candidate, x, lambda proba: 0.5) == (
+        None,
+        None,
+        "champion v4 cannot be loaded or scored: an sklearn of another version cannot read it",
     )
 
 
-def register_dummy() -> str:
-    """A registered version of a trivial model, in the active experiment."""
-    weak = DummyClassifier(strategy="prior").fit(pd.DataFrame({"x": [1.0, 2.0]}), [0, 1])
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(weak, name="model", serialization_format="cloudpickle")
-    return str(mlflow.register_model(info.model_uri, registry.REGISTERED_MODEL).version)
-
-
 def remove_model_files() -> None:
-    """Delete the pickled models under the working folder (the store's artifacts)."""
+    """Delete the models' estimator files under the working folder (the store's artifacts)."""
     for folder, _, files in os.walk("."):
-        if "model.pkl" in files:
-            os.remove(os.path.join(folder, "model.pkl"))
+        for file in files:
+            if file.endswith(".skops"):
+                os.remove(os.path.join(folder, file))
 
 
-def test_a_registered_version_that_cannot_be_loaded_is_one_line(mlflow_store, capsys):
+def test_a_registered_version_that_cannot_be_loaded_is_one_line(mlflow_store):
     mlflow.set_tracking_uri(mlflow_store)
     mlflow.set_experiment("unloadable")
-    version = register_dummy()
+    version = register_churn_model("shop", DummyClassifier().fit([[1.0], [2.0]], [0, 1]), {})
     remove_model_files()
-    with pytest.raises(ModelingError, match=f"cannot load ecommerce-churn v{version}: "):
-        registry.load_registered(version)
+    with pytest.raises(ModelingError, match=f"cannot load shop v{version}: "):
+        registry.load_registered("shop", version)
 
 
 def test_an_as_of_without_a_snapshot_names_the_latest():
@@ -242,22 +247,30 @@ def test_an_as_of_without_a_snapshot_names_the_latest():
             score.scoring_date(con, date(2025, 3, 1), "as_of")
 
 
-def test_training_goes_on_when_the_champion_cannot_be_loaded(
+def test_a_champion_that_cannot_be_loaded_stays_champion(
     modeling_db, mlflow_store, tmp_path, capsys
 ):
+    """Training registers its model as challenger and ends in one line: whether the
+    champion is still good is not known, so the alias stays where it was."""
     db, manifest = modeling_db
-    mlflow.set_tracking_uri(mlflow_store)
-    mlflow.set_experiment("ecommerce-churn")
-    register_dummy()
-    MlflowClient().set_registered_model_alias(registry.REGISTERED_MODEL, "champion", "1")
+    name = model_name(db)
+    registry.use_tracking_store()
+    mlflow.set_experiment(name)
+    features = Manifest(manifest).features_sha256()
+    weak = DummyClassifier().fit([[1.0], [2.0]], [0, 1])
+    register_churn_model(name, weak, {registry.FEATURES_TAG: features}, alias="champion")
     remove_model_files()
     argv = ["--db", str(db), "--manifest", str(manifest), "--models", "logistic_regression"]
-    train.main([*argv, "--report", str(tmp_path / "r.html")])
-    out = capsys.readouterr().out
-    assert "champion v1 cannot score this test snapshot: " in out
-    assert "-> @champion (champion v1 cannot score this test snapshot)" in out
-    champion = MlflowClient().get_model_version_by_alias(registry.REGISTERED_MODEL, "champion")
-    assert champion.version == 2
+    code, lines = run("train", [*argv, "--report", str(tmp_path / "r.html")], capsys)
+    assert code == 1
+    assert lines[-1].startswith("error: champion v1 cannot be loaded or scored: ")
+    assert lines[-1].endswith(
+        f": kept it as champion of {name}, the new model is v2 @challenger"
+        " (docs/modeling.md, 'Moving the champion by hand')"
+    )
+    client = MlflowClient()
+    assert client.get_model_version_by_alias(name, "champion").version == 1
+    assert client.get_model_version_by_alias(name, "challenger").version == 2
 
 
 @pytest.mark.parametrize("content", ["[]", '{"nodes": 5}', "not json"])

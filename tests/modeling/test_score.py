@@ -16,8 +16,10 @@ import yaml
 from sklearn.dummy import DummyClassifier
 
 from modeling import demo_summary, score
+from modeling.churn_pyfunc import ChurnModel
 from modeling.errors import ModelingError
 from modeling.evaluation import CampaignEconomics
+from modeling.lineage import warehouse_identity
 from modeling.manifest import FeatureSpec, Manifest, TableSpec
 from modeling.score import check_one_build
 from modeling.train import parse_args, train
@@ -78,7 +80,8 @@ def test_scoring_without_a_champion_fails_in_one_line(modeling_db, mlflow_store,
         score.main(["--db", str(db), "--manifest", str(manifest)])
     assert exited.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last.startswith("error: no registered model ecommerce-churn with alias @champion")
+    name = warehouse_identity(db).model_name
+    assert last.startswith(f"error: no registered model {name} with alias @champion")
 
 
 # Steps of scoring on hand-made inputs: no dbt build.
@@ -106,10 +109,12 @@ def test_the_scores_frame_has_exactly_the_declared_columns():
             "revenue_180d": np.linspace(0.0, 950.0, 20),
         }
     )
-    model = DummyClassifier(strategy="prior").fit(frame[["revenue_180d"]], [0, 1] * 10)
+    model = ChurnModel()
+    model.estimator = DummyClassifier(strategy="prior").fit(frame[["revenue_180d"]], [0, 1] * 10)
+    model.numeric, model.categorical, model.threshold = ["revenue_180d"], [], 0.5
     economics = CampaignEconomics()
     scored = score.score_frame(
-        model, ["revenue_180d"], frame, economics, SPEC, "3", datetime(2026, 1, 2)
+        model, frame, economics, SPEC, "churn-shop-1", "3", datetime(2026, 1, 2)
     )
     table = declared_scores_table()
     scores = score.conform(score.add_risk_decile(scored), table)
@@ -160,7 +165,7 @@ def test_scoring_refuses_rows_of_more_than_one_build():
         " as t(as_of, build_id, features_sha256)"
     )
     spec = SimpleNamespace(time_column="as_of")
-    check_one_build(con, pd.Timestamp("2026-01-01"), spec)
+    assert check_one_build(con, pd.Timestamp("2026-01-01"), spec) == "f1"
     for as_of, message in [
         ("2026-02-01", "2 builds and 1 feature"),
         ("2026-03-01", "1 builds and 2"),

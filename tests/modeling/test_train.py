@@ -16,7 +16,7 @@ from modeling.data import LABEL_WINDOW_END
 from modeling.errors import ModelingError
 from modeling.evaluation import CampaignEconomics
 from modeling.manifest import FeatureSpec, Manifest
-from modeling.registry import REGISTERED_MODEL
+from modeling.registry import FEATURES_TAG, WAREHOUSE_TAG, use_tracking_store
 from modeling.train import (
     RunSettings,
     choose_best,
@@ -29,6 +29,7 @@ from modeling.train import (
     train,
 )
 from tests.dbt_runner import copy_project, copy_warehouse, run_dbt
+from tests.modeling.registered import FEATURE, model_name, register_churn_model
 from warehouse import published
 from warehouse.database import all_or_nothing
 
@@ -124,19 +125,22 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
         contexts = {i.tags[0].value for i in child.inputs.dataset_inputs}
         assert contexts == {"training", "validation", "testing"}
 
-    champion = client.get_model_version_by_alias(REGISTERED_MODEL, "champion")
+    name = model_name(db)  # the warehouse's own experiment and registered model
+    assert client.get_experiment(parent.info.experiment_id).name == name
+    champion = client.get_model_version_by_alias(name, "champion")
     assert str(champion.version) == result["decision"].version == "1"
-    info = mlflow.models.get_model_info(f"models:/{REGISTERED_MODEL}/1")
+    info = mlflow.models.get_model_info(f"models:/{name}/1")
     assert info.signature is not None and info.saved_input_example_info is not None
     # The version says what it is: model, data, feature code, span and test metrics.
     best = champion.tags["model"]
     assert info.name == best  # the logged model is named after its family
-    assert champion.tags["dbt.features_sha256"] == tags["dbt.features_sha256"]
+    assert champion.tags[FEATURES_TAG] == tags["dbt.features_sha256"]
     assert champion.tags["git.commit"] == tags["git.commit"]
     assert champion.tags["warehouse"] == str(db)
+    assert name.endswith(champion.tags[WAREHOUSE_TAG][:8])
     best_metrics = next(c for c in children if c.data.tags["mlflow.runName"] == best).data.metrics
     assert champion.tags["test_pr_auc"] == f"{best_metrics['test_pr_auc']:.4f}"
-    assert champion.description.startswith(f"{best} trained on {db} (snapshots ")
+    assert champion.description.startswith(f"{best} trained on {db} (warehouse {name[-8:]},")
 
 
 def test_same_data_and_seed_give_identical_metrics_and_no_new_champion(
@@ -153,8 +157,9 @@ def test_same_data_and_seed_give_identical_metrics_and_no_new_champion(
     assert first["decision"].alias == "champion"
     assert second["decision"].alias == "challenger"
     client = MlflowClient()
-    assert str(client.get_model_version_by_alias(REGISTERED_MODEL, "champion").version) == "1"
-    assert str(client.get_model_version_by_alias(REGISTERED_MODEL, "challenger").version) == "2"
+    name = model_name(db)
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    assert str(client.get_model_version_by_alias(name, "challenger").version) == "2"
     tags = client.get_run(second["run_id"]).data.tags
     assert tags["registry.decision"] == "does not beat champion v1"
     metrics = client.get_run(second["run_id"]).data.metrics
@@ -164,21 +169,37 @@ def test_same_data_and_seed_give_identical_metrics_and_no_new_champion(
 def test_a_better_model_takes_over_from_a_weak_champion(modeling_db, mlflow_store, tmp_path):
     db, manifest = modeling_db
     train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
-    # A weak champion: always predicts the base rate (PR AUC = base rate).
-    frame = pd.DataFrame({"days_since_last_order": [1.0, 2.0, 3.0, 4.0]})
+    # A weak champion on the same features: always predicts the base rate (PR AUC =
+    # base rate).
+    frame = pd.DataFrame({FEATURE: [1.0, 2.0, 3.0, 4.0]})
     weak = DummyClassifier(strategy="prior").fit(frame, [0, 1, 0, 1])
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(weak, name="model", serialization_format="skops")
-    version = str(mlflow.register_model(info.model_uri, REGISTERED_MODEL).version)
-    client = MlflowClient()
-    client.set_registered_model_alias(REGISTERED_MODEL, "champion", version)
+    name = model_name(db)
+    features = {FEATURES_TAG: Manifest(manifest).features_sha256()}
+    version = register_churn_model(name, weak, features, alias="champion")
 
     result = train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
     assert result["decision"].alias == "champion"
     assert result["decision"].champion_version == version
     assert result["decision"].candidate_score > result["decision"].champion_score
-    new = str(client.get_model_version_by_alias(REGISTERED_MODEL, "champion").version)
+    client = MlflowClient()
+    new = str(client.get_model_version_by_alias(name, "champion").version)
     assert new == result["decision"].version != version
+
+
+def test_a_champion_built_on_other_features_is_not_compared(modeling_db, mlflow_store, tmp_path):
+    """Its test score would not mean anything on rows of other features, and it
+    cannot score this data (scoring refuses it): the new model takes over."""
+    db, manifest = modeling_db
+    registry_name = model_name(db)
+    use_tracking_store()  # this test's store, not the one an earlier test left set
+    mlflow.set_experiment(registry_name)
+    weak = DummyClassifier(strategy="prior").fit(pd.DataFrame({FEATURE: [1.0, 2.0]}), [0, 1])
+    old = register_churn_model(registry_name, weak, {FEATURES_TAG: "0" * 64}, alias="champion")
+
+    result = train(parse_args(train_args(db, manifest, tmp_path, *FAST)))
+    decision = result["decision"]
+    assert (decision.alias, decision.champion_score) == ("champion", None)
+    assert decision.reason == f"champion v{old} was built on features {'0' * 12}: not comparable"
 
 
 def test_features_hash_is_stable_across_rebuilds_and_changes_with_the_sql(modeling_db, tmp_path):
@@ -225,9 +246,10 @@ def test_harmless_dbt_commands_do_not_block_training_other_feature_code_does(
     assert err.startswith("error: the published data was built by other feature code or vars")
     assert "\n" not in err
     client = MlflowClient()
-    runs = client.search_runs([client.get_experiment_by_name("ecommerce-churn").experiment_id])
+    name = model_name(db)
+    runs = client.search_runs([client.get_experiment_by_name(name).experiment_id])
     assert runs[0].info.status == "FAILED"  # the newest; nothing registered by it
-    assert len(client.search_model_versions(f"name = '{REGISTERED_MODEL}'")) == 1
+    assert len(client.search_model_versions(f"name = '{name}'")) == 1
 
     result = train(parse_args(train_args(db, other, tmp_path, *FAST, "--allow-stale-manifest")))
     assert result["tags"]["dbt.stale_manifest"] == "true"
@@ -287,8 +309,12 @@ def test_bad_inputs_fail_in_one_line_and_leave_the_registry_alone(
     assert code == 1
     assert err.startswith("error: ") and message in err and "\n" not in err
     client = MlflowClient()
-    runs = client.search_runs([client.get_experiment_by_name("ecommerce-churn").experiment_id])
-    assert [r.info.status for r in runs] == ["FAILED"]
+    experiment = client.get_experiment_by_name(model_name(db))  # the copy is the same shop
+    if sql == "unpublish":  # no identity to name an experiment after: nothing started
+        assert experiment is None
+    else:
+        runs = client.search_runs([experiment.experiment_id])
+        assert [r.info.status for r in runs] == ["FAILED"]
     assert client.search_registered_models() == []
 
 
