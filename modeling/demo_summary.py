@@ -10,6 +10,7 @@ from pathlib import Path
 
 from modeling.data import connect_read_only
 from modeling.errors import ModelingError, run_cli
+from modeling.lineage import warehouse_identity
 from warehouse.cli import Parser
 from warehouse.database import quote_identifier, resolve_db_path
 from warehouse.published import catalog_path
@@ -48,6 +49,8 @@ def summary(db_path: Path, report: Path, tracking_db: Path) -> str:
     if tracking_db.exists() or os.environ.get("MLFLOW_TRACKING_URI"):
         uri = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{tracking_db}")
         lines.append(f"  mlflow ui --backend-store-uri {uri}     (runs, metrics, models)")
+        model = f"models:/{warehouse_identity(db_path).model_name}@champion"
+        lines.append(f"  mlflow.pyfunc.load_model('{model}')     (this shop's model)")
     if report.exists():
         lines.append(f"  open {report}     (insights report)")
     return "\n".join(lines)
