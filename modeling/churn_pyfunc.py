@@ -11,6 +11,7 @@ the skops file with this module as installed (modeling.registry.load_version).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 import skops.io
 from mlflow.pyfunc import PythonModel
+from scipy.special import hyp2f1
 
 ESTIMATOR_ARTIFACT = "estimator"  # the model's artifact key of the skops file
 PROBABILITY, PREDICTED = "churn_probability", "predicted_churn"  # the output columns
@@ -46,16 +48,100 @@ def mart_features(rows: pd.DataFrame, numeric: list[str], categorical: list[str]
     return pd.concat([numbers, categories.where(categories.notna(), np.nan)], axis=1)
 
 
+# The mart columns a BTYD model reads: lifetime orders, days since the first and
+# the last one (as_of - date), from which repeat purchases x, recency t_x and age T.
+BTYD_COLUMNS = ("orders_lifetime", "days_since_first_order", "days_since_last_order")
+
+
+def btyd_inputs(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, t_x, T) in days: repeat purchases, time of the last one and age, all
+    counted from the first purchase (BG/NBD's customer summary)."""
+    orders, first, last = (rows[c].to_numpy(dtype="float64", na_value=np.nan) for c in BTYD_COLUMNS)
+    x = np.maximum(orders - 1, 0)
+    age = np.maximum(first, 0)
+    return x, np.clip(first - last, 0, age), age
+
+
+@dataclass(frozen=True)
+class BgNbd:
+    """A fitted BG/NBD model (Fader, Hardie & Lee, 2005), time in days: purchase
+    rates ~ Gamma(r, alpha), dropout after each purchase with p ~ Beta(a, b)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+    def _alive_odds(self, x, t_x, age):
+        """P(dropped out) / P(alive) given the history; 0 without repeat purchases."""
+        ratio = (self.alpha + age) / (self.alpha + t_x)
+        odds = self.a / np.maximum(self.b + x - 1, 1e-12) * np.power(ratio, self.r + x)
+        return np.where(x > 0, odds, 0.0)
+
+    def p_alive(self, x, t_x, age) -> np.ndarray:
+        return 1.0 / (1.0 + self._alive_odds(x, t_x, age))
+
+    def p_no_purchase(self, x, t_x, age, window) -> np.ndarray:
+        """P(no purchase in the next `window` days): dropped out, or alive and no
+        purchase (the posterior rate is Gamma(r + x, alpha + T))."""
+        quiet = np.power((self.alpha + age) / (self.alpha + age + window), self.r + x)
+        return 1.0 - self.p_alive(x, t_x, age) * (1.0 - quiet)
+
+    def expected_purchases(self, x, t_x, age, window) -> np.ndarray:
+        """E[purchases in the next `window` days | history] (the closed form has a - 1
+        in a denominator: a == 1 exactly is moved by a hair)."""
+        a = self.a if self.a != 1 else 1 + 1e-9
+        horizon = self.alpha + age + window
+        hyper = hyp2f1(self.r + x, self.b + x, a + self.b + x - 1, window / horizon)
+        tail = 1.0 - np.power((self.alpha + age) / horizon, self.r + x) * hyper
+        scale = (a + self.b + x - 1) / (a - 1)
+        return scale * tail / (1.0 + self._alive_odds(x, t_x, age))
+
+
+class BgNbdChurn:
+    """BG/NBD as a churn classifier: predict_proba's second column is P(no purchase
+    in the churn window), recalibrated by a sigmoid of its log-odds when
+    `calibration` (slope, intercept) is given. Built from numbers, never deserialised."""
+
+    def __init__(self, params: BgNbd, window_days: float, calibration=None):
+        self.params, self.window_days = params, float(window_days)
+        self.calibration = None if calibration is None else tuple(map(float, calibration))
+
+    def raw_churn(self, features: pd.DataFrame) -> np.ndarray:
+        x, t_x, age = btyd_inputs(features)
+        return self.params.p_no_purchase(x, t_x, age, self.window_days)
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        churn = self.raw_churn(features)
+        if self.calibration is not None:
+            slope, intercept = self.calibration
+            churn = 1.0 / (1.0 + np.exp(-(slope * log_odds(churn) + intercept)))
+        churn = np.clip(churn, 0.0, 1.0)
+        return np.column_stack([1.0 - churn, churn])
+
+
+def log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p) - np.log1p(-p)
+
+
 class ChurnModel(PythonModel):
     """predict(mart rows) -> churn_probability and predicted_churn (1 at or above the
     threshold picked on the validation snapshot) per row, in the input's order."""
 
     def load_context(self, context) -> None:
-        self.configure(Path(context.artifacts[ESTIMATOR_ARTIFACT]), context.model_config)
+        path = context.artifacts.get(ESTIMATOR_ARTIFACT)
+        self.configure(Path(path) if path else None, context.model_config)
 
-    def configure(self, estimator_path: Path, config: dict) -> ChurnModel:
-        """Read the estimator (skops, TRUSTED_TYPES only) and the feature lists."""
-        self.estimator = skops.io.load(estimator_path, trusted=list(TRUSTED_TYPES))
+    def configure(self, estimator_path: Path | None, config: dict) -> ChurnModel:
+        """Read the estimator (skops, TRUSTED_TYPES only), or build the BG/NBD model
+        from its parameters, and the feature lists."""
+        if "bg_nbd" in config:
+            params = BgNbd(**config["bg_nbd"])
+            calibration = config.get("calibration")
+            self.estimator = BgNbdChurn(params, config["window_days"], calibration)
+        else:
+            self.estimator = skops.io.load(estimator_path, trusted=list(TRUSTED_TYPES))
         self.numeric = list(config["numeric"])
         self.categorical = list(config["categorical"])
         self.threshold = float(config["threshold"])

@@ -91,6 +91,25 @@ def mart_rows(db_path: Path, columns: list[str], where: str, limit: int) -> pd.D
         return con.execute(f"{query} limit {limit}").df()
 
 
+TRUTH_TABLE = "truth.churn_probability"  # the generator's ground truth, when published
+
+
+def read_truth(db_path: Path, spec: FeatureSpec, as_of: list) -> pd.DataFrame | None:
+    """The generator's true churn probability (column `p_no_completed_order`) of each
+    customer at these as_of dates, or None for a warehouse without ground truth."""
+    with connect_read_only(db_path) as con:
+        if not table_columns(con, *TRUTH_TABLE.split(".")):
+            return None
+        dates = ", ".join(f"date '{pd.Timestamp(d).date().isoformat()}'" for d in as_of)
+        frame = con.execute(
+            f"select customer_id as {quote_identifier(spec.id_column)},"
+            f" as_of as {quote_identifier(spec.time_column)}, p_no_completed_order"
+            f" from {TRUTH_TABLE} where as_of in ({dates})"
+        ).df()
+    frame[spec.time_column] = pd.to_datetime(frame[spec.time_column])
+    return frame
+
+
 @dataclass(frozen=True)
 class Split:
     train: pd.DataFrame

@@ -74,14 +74,26 @@ def top_share(y_true: np.ndarray, score: np.ndarray, share: float) -> tuple[floa
     return hit_rate / y_true.mean(), y_true[top].sum() / y_true.sum()
 
 
+def ranking_metrics(y_true: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """The threshold-free ranking metrics of any risk score (higher = riskier)."""
+    return {
+        "roc_auc": float(roc_auc_score(y_true, score)),
+        "pr_auc": float(average_precision_score(y_true, score)),
+    }
+
+
+def probability_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Ranking, loss and calibration metrics of a churn probability."""
+    return ranking_metrics(y_true, proba) | {
+        "log_loss": float(log_loss(y_true, proba, labels=[0, 1])),
+        "brier": float(brier_score_loss(y_true, proba)),
+        "calibration_error": float(expected_calibration_error(y_true, proba)),
+    }
+
+
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     predicted = (proba >= threshold).astype(int)
-    metrics = {
-        "roc_auc": roc_auc_score(y_true, proba),
-        "pr_auc": average_precision_score(y_true, proba),
-        "log_loss": log_loss(y_true, proba, labels=[0, 1]),
-        "brier": brier_score_loss(y_true, proba),
-        "calibration_error": expected_calibration_error(y_true, proba),
+    metrics = probability_metrics(y_true, proba) | {
         "accuracy": accuracy_score(y_true, predicted),
         "precision": precision_score(y_true, predicted, zero_division=0),
         "recall": recall_score(y_true, predicted, zero_division=0),

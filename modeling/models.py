@@ -1,7 +1,10 @@
-"""The three model families, each one sklearn Pipeline from mart columns to a
-churn probability, so training and scoring share the preprocessing."""
+"""The model families: three sklearn Pipelines from mart columns to a churn
+probability (training and scoring share the preprocessing), and the BG/NBD
+baseline, a probability model of the purchase history alone."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -11,15 +14,26 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
-MODEL_NAMES = ("logistic_regression", "random_forest", "xgboost")
-# Models whose raw probabilities are distorted (class weighting, bagged votes):
-# they are recalibrated on the validation snapshot, since probabilities feed the
-# campaign economics. XGBoost's log-loss objective is calibrated as it is.
-NEEDS_CALIBRATION = {"logistic_regression", "random_forest"}
+from modeling.btyd import fit_bg_nbd
+from modeling.churn_pyfunc import BgNbdChurn, btyd_inputs, log_odds
+
+PIPELINE_MODELS = ("logistic_regression", "random_forest", "xgboost")
+BTYD_MODELS = ("bg_nbd",)
+MODEL_NAMES = PIPELINE_MODELS + BTYD_MODELS
+# Rows BG/NBD is fitted on, at most (a random sample of the training rows): its
+# four parameters are settled long before, and each likelihood pass reads them all.
+BTYD_FIT_ROWS = 200_000
+# Every pipeline is recalibrated on the validation snapshot, since probabilities
+# feed the campaign economics: class weighting and bagged votes distort LR's and
+# RF's, and XGBoost's drift when the base rate moves between train and validation.
+CALIBRATION_METHODS = ("sigmoid", "isotonic")
+CALIBRATION_FOLDS = 5
 # Rows each forest tree is grown on, at most: beyond this, more rows per tree
 # add fit time for no gain (benchmark: half of 818k rows per tree, 233 s, test
 # PR AUC 0.808; 200k of 981k rows, 137 s, 0.808).
@@ -89,8 +103,8 @@ def fit(
     y_valid: pd.Series,
 ):
     """Fit on train; the validation snapshot serves early stopping (XGBoost) and
-    calibration. Returns the estimator to log: the pipeline, or the pipeline
-    wrapped in a calibrator fitted on validation."""
+    calibration. Returns the estimator to log: the pipeline wrapped in the
+    calibrator fitted on validation."""
     if name == "xgboost":
         preprocess = pipeline[:-1].fit(x_train, y_train)
         pipeline[-1].fit(
@@ -104,10 +118,35 @@ def fit(
             share = pipeline[-1].max_samples
             pipeline[-1].set_params(max_samples=min(share, FOREST_ROWS_PER_TREE / len(x_train)))
         pipeline.fit(x_train, y_train)
-    if name not in NEEDS_CALIBRATION:
-        return pipeline
-    calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
-    return calibrated.fit(x_valid, y_valid)
+    return calibrate(pipeline, x_valid, y_valid)
+
+
+def calibrate(pipeline: Pipeline, x_valid: pd.DataFrame, y_valid) -> CalibratedClassifierCV:
+    """The fitted pipeline with a calibrator fitted on the validation snapshot: sigmoid
+    or isotonic, whichever has the lower log loss on validation rows it was not
+    fitted on (cross-validated, CALIBRATION_FOLDS folds)."""
+    folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    losses = {}
+    for method in CALIBRATION_METHODS:
+        calibrator = CalibratedClassifierCV(FrozenEstimator(pipeline), method=method)
+        proba = cross_val_predict(calibrator, x_valid, y_valid, cv=folds, method="predict_proba")
+        losses[method] = log_loss(y_valid, proba[:, 1], labels=[0, 1])
+    best = min(losses, key=losses.get)
+    return CalibratedClassifierCV(FrozenEstimator(pipeline), method=best).fit(x_valid, y_valid)
+
+
+def fit_btyd(
+    x_train: pd.DataFrame, x_valid: pd.DataFrame, y_valid, window_days: float, seed: int
+) -> BgNbdChurn:
+    """BG/NBD fitted on the training rows' purchase histories (a sample of at most
+    BTYD_FIT_ROWS): P(no purchase in the next window_days) for each row, recalibrated
+    on the validation snapshot like the other families (a sigmoid of its log-odds)."""
+    if len(x_train) > BTYD_FIT_ROWS:
+        x_train = x_train.sample(BTYD_FIT_ROWS, random_state=seed)
+    model = BgNbdChurn(fit_bg_nbd(*btyd_inputs(x_train)), window_days)
+    odds = log_odds(model.raw_churn(x_valid)).reshape(-1, 1)
+    platt = LogisticRegression(C=1e6).fit(odds, y_valid)
+    return BgNbdChurn(model.params, window_days, (platt.coef_[0, 0], platt.intercept_[0]))
 
 
 def inner_pipeline(estimator) -> Pipeline:
@@ -119,9 +158,16 @@ def inner_pipeline(estimator) -> Pipeline:
 
 def hyperparameters(estimator) -> dict[str, object]:
     """The model step's parameters, for logging."""
+    if isinstance(estimator, BgNbdChurn):
+        return {
+            **asdict(estimator.params),
+            "window_days": estimator.window_days,
+            "calibration": "sigmoid" if estimator.calibration else "none",
+        }
     model = inner_pipeline(estimator)[-1]
     params = {k: v for k, v in model.get_params().items() if v is not None and k != "missing"}
     if isinstance(model, XGBClassifier):
         params["best_iteration"] = model.best_iteration
-    params["calibrated"] = estimator is not inner_pipeline(estimator)
+    if isinstance(estimator, CalibratedClassifierCV):
+        params["calibration"] = estimator.method
     return params

@@ -165,21 +165,26 @@ def load_version(name: str, version: str) -> tuple[ChurnModel, ModelInfo]:
     uri = version_uri(name, version)
     info = mlflow.models.get_model_info(uri)
     pyfunc = info.flavors.get("python_function", {})
+    config = pyfunc.get("config") or {}
     artifact = (pyfunc.get("artifacts") or {}).get(ESTIMATOR_ARTIFACT) or {}
-    if not pyfunc.get("model_code_path") or not str(artifact.get("path", "")).endswith(".skops"):
+    btyd = isinstance(config, dict) and "bg_nbd" in config  # parameters only, no file
+    skops_file = str(artifact.get("path", "")).endswith(".skops")
+    if not pyfunc.get("model_code_path") or not (skops_file or btyd):
         raise UnsafeModelError(
             f"it is {model_format(info.flavors)}; only models logged by modeling.train (a"
             " skops estimator) load here (pickle formats run code from the file)"
         )
-    folder = Path(mlflow.artifacts.download_artifacts(uri)).resolve()
-    path = (folder / artifact["path"]).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
-        raise UnsafeModelError(f"its skops file {artifact['path']!r} is not in the model")
+    path = None
+    if not btyd:
+        folder = Path(mlflow.artifacts.download_artifacts(uri)).resolve()
+        path = (folder / artifact["path"]).resolve()
+        if not path.is_relative_to(folder) or not path.is_file():
+            raise UnsafeModelError(f"its skops file {artifact['path']!r} is not in the model")
     try:
-        return ChurnModel().configure(path, pyfunc.get("config") or {}), info
+        return ChurnModel().configure(path, config), info
     except UntrustedTypesFoundException as error:
         raise UnsafeModelError(f"it holds types this code does not trust: {error}") from None
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise UnsafeModelError(f"its model config is not a churn model's ({error!r})") from None
 
 

@@ -11,6 +11,11 @@ import pandas as pd
 
 from modeling.evaluation import CampaignEconomics
 
+# The reference rows of the comparison table, as the report names them.
+REFERENCE_NAMES = {
+    "recency_rule": "recency rule (days since the last order)",
+    "oracle": "oracle (the generator's true probability)",
+}
 HEADLINE_METRICS = (
     "test_roc_auc",
     "test_pr_auc",
@@ -61,6 +66,7 @@ def render(
     tags: dict,
     economics: CampaignEconomics,
     primary_metric: str,
+    references: dict[str, dict[str, float]] | None = None,
     descriptions: dict[str, str] | None = None,
 ) -> str:
     descriptions = descriptions or {}
@@ -71,6 +77,14 @@ def render(
         + "".join(f"<td class='num'>{r['metrics'][k]:,.3f}</td>" for k in HEADLINE_METRICS)
         + "</tr>"
         for name, r in results.items()
+    ) + "".join(
+        f"<tr><th>{html.escape(REFERENCE_NAMES.get(name, name))}</th>"
+        + "".join(
+            f"<td class='num'>{metrics[k]:,.3f}</td>" if k in metrics else "<td>&mdash;</td>"
+            for k in HEADLINE_METRICS
+        )
+        + "</tr>"
+        for name, metrics in (references or {}).items()
     )
     header = (
         "<tr><th>model</th>"
@@ -108,7 +122,11 @@ registered as version {decision["version"]} with alias <b>@{decision["alias"]}</
 
 <h2>Model comparison (test snapshot)</h2>
 <table>{header}{rows}</table>
-<p class="note">Threshold-based metrics use the probability threshold that maximised F1 on the
+<p class="note">bg_nbd is the buy-till-you-die baseline (BG/NBD, fitted on the training
+snapshots' purchase histories alone). The reference rows are scored on the same test rows:
+the recency rule ranks customers by days since their last order; the oracle, when the
+warehouse is synthetic, is the generator's true churn probability, the best any model can
+reach. Threshold-based metrics use the probability threshold that maximised F1 on the
 validation snapshot ({m["test_threshold"]:.3f} for {html.escape(best)}). Lift and recall "top10/top20":
 among the 10 % / 20 % highest-risk customers.</p>
 

@@ -30,7 +30,15 @@ from mlflow.types.schema import AnyType, ColSpec, Schema
 from sklearn.metrics import average_precision_score
 
 from modeling import churn_pyfunc, evaluation, plots, registry, report, runs
-from modeling.data import SNAPSHOT_TABLE, Split, mart_rows, read_snapshots, split_out_of_time
+from modeling.data import (
+    LABEL_WINDOW_END,
+    SNAPSHOT_TABLE,
+    Split,
+    mart_rows,
+    read_snapshots,
+    read_truth,
+    split_out_of_time,
+)
 from modeling.errors import ModelingError, run_cli
 from modeling.lineage import (
     WarehouseIdentity,
@@ -41,7 +49,14 @@ from modeling.lineage import (
     warehouse_identity,
 )
 from modeling.manifest import DEFAULT_MANIFEST, FeatureSpec, Manifest
-from modeling.models import MODEL_NAMES, build_pipeline, fit, hyperparameters
+from modeling.models import (
+    BTYD_MODELS,
+    MODEL_NAMES,
+    build_pipeline,
+    fit,
+    fit_btyd,
+    hyperparameters,
+)
 from warehouse.cli import Parser, number
 from warehouse.database import quote_identifier, resolve_db_path, writable_folder_problem
 
@@ -227,6 +242,12 @@ class TrainingData:
     features: tuple[str, ...]
     dropped: tuple[str, ...]  # features constant in the training set
 
+    @property
+    def window_days(self) -> float:
+        """The churn window: label_window_end - as_of (one var, the same on every row)."""
+        train = self.split.train
+        return float((train[LABEL_WINDOW_END] - train[self.spec.time_column]).dt.days.median())
+
     def xy(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
         """Features and integer label of one part: train, valid or test."""
         frame = getattr(self.split, part)
@@ -256,7 +277,7 @@ def read_labeled_snapshots(db_path: Path, spec: FeatureSpec) -> pd.DataFrame:
 
 
 def prepare_training_data(
-    frame: pd.DataFrame, spec: FeatureSpec, test_snapshots: int
+    frame: pd.DataFrame, spec: FeatureSpec, test_snapshots: int, models: tuple[str, ...] = ()
 ) -> TrainingData:
     """Split out of time and drop the features that are constant in training."""
     split = split_out_of_time(frame, spec, test_snapshots)
@@ -264,6 +285,12 @@ def prepare_training_data(
     features = [c for c in spec.features if c not in dropped]
     if not features:
         raise ModelingError("every feature is constant in the training set")
+    missing = [c for c in churn_pyfunc.BTYD_COLUMNS if c not in features]
+    if missing and set(models) & set(BTYD_MODELS):
+        raise ModelingError(
+            f"the BTYD baseline needs feature(s) {', '.join(missing)}, which the mart lacks or"
+            " are constant in training: train without it (--models ...)"
+        )
     return TrainingData(spec, split, tuple(features), tuple(dropped))
 
 
@@ -332,8 +359,11 @@ def fit_and_evaluate(
     x_valid, y_valid = data.xy("valid")
     x_test, y_test = data.xy("test")
     started = time.perf_counter()
-    pipeline = build_pipeline(name, numeric, categorical, seed)
-    estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
+    if name in BTYD_MODELS:
+        estimator = fit_btyd(x_train, x_valid, y_valid, data.window_days, seed)
+    else:
+        pipeline = build_pipeline(name, numeric, categorical, seed)
+        estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
     fit_seconds = time.perf_counter() - started
     threshold = evaluation.f1_threshold(y_valid, estimator.predict_proba(x_valid)[:, 1])
     proba = estimator.predict_proba(x_test)[:, 1]
@@ -379,22 +409,32 @@ def model_interface(data: TrainingData, manifest: Manifest, db_path: Path) -> Mo
 
 def log_churn_model(name: str, estimator, interface: ModelInterface, threshold: float):
     """Log a fitted estimator as a churn model (churn_pyfunc, logged as code, over a
-    skops file of the estimator) to the active run; returns MLflow's ModelInfo."""
+    skops file of the estimator, or the BG/NBD parameters in its config) to the
+    active run; returns MLflow's ModelInfo."""
+    config = {
+        "numeric": list(interface.numeric),
+        "categorical": list(interface.categorical),
+        "threshold": threshold,
+    }
+    if isinstance(estimator, churn_pyfunc.BgNbdChurn):
+        config |= {"numeric": list(churn_pyfunc.BTYD_COLUMNS), "categorical": []}
+        config |= {"bg_nbd": asdict(estimator.params), "window_days": estimator.window_days}
+        config |= {"calibration": list(estimator.calibration or ()) or None}
+    used = config["numeric"] + config["categorical"]  # the signature asks for these only
+    inputs = Schema([c for c in interface.inputs.inputs if c.name in used])
     with tempfile.TemporaryDirectory() as tmp:
-        estimator_path = Path(tmp) / "estimator.skops"
-        skops.io.dump(estimator, estimator_path)
+        artifacts = {}
+        if "bg_nbd" not in config:
+            artifacts[churn_pyfunc.ESTIMATOR_ARTIFACT] = str(Path(tmp) / "estimator.skops")
+            skops.io.dump(estimator, artifacts[churn_pyfunc.ESTIMATOR_ARTIFACT])
         with registry.quiet("mlflow"):  # it announces the input example's validation
             return mlflow.pyfunc.log_model(
                 name=name,
                 python_model=churn_pyfunc.__file__,
-                artifacts={churn_pyfunc.ESTIMATOR_ARTIFACT: str(estimator_path)},
-                model_config={
-                    "numeric": list(interface.numeric),
-                    "categorical": list(interface.categorical),
-                    "threshold": threshold,
-                },
-                signature=ModelSignature(inputs=interface.inputs, outputs=OUTPUT_SCHEMA),
-                input_example=interface.example,
+                artifacts=artifacts or None,
+                model_config=config,
+                signature=ModelSignature(inputs=inputs, outputs=OUTPUT_SCHEMA),
+                input_example=interface.example[used],
                 pip_requirements=model_requirements(),
             )
 
@@ -508,6 +548,46 @@ def gate(
     return decision
 
 
+def reference_metrics(data: TrainingData, db_path: Path) -> dict[str, dict[str, float]]:
+    """What the models are measured against on the same test rows: the recency rule
+    (longest since the last order = riskiest; ranking metrics only) and, when the
+    warehouse has the generator's ground truth for every test row, the oracle (the
+    true churn probability: the best any model can do)."""
+    test, (_, y_test) = data.split.test, data.xy("test")
+    recency = test[RECENCY_COLUMN].to_numpy(dtype="float64", na_value=np.nan)
+    references = {"recency_rule": evaluation.ranking_metrics(y_test, np.nan_to_num(recency))}
+    keys = [data.spec.id_column, data.spec.time_column]
+    truth = read_truth(db_path, data.spec, sorted(test[data.spec.time_column].unique()))
+    if truth is not None:
+        oracle = test[keys].merge(truth, on=keys, how="left")["p_no_completed_order"]
+        if oracle.notna().all():
+            references["oracle"] = evaluation.probability_metrics(y_test, oracle.to_numpy())
+    return {name: {f"test_{k}": v for k, v in m.items()} for name, m in references.items()}
+
+
+COMPARED_METRICS = ("test_roc_auc", "test_pr_auc", "test_brier", "test_log_loss")
+COMPARED_METRICS += ("test_calibration_error",)
+
+
+def log_comparison(results: dict[str, dict], references: dict[str, dict[str, float]]) -> None:
+    """Every model, the BTYD baseline among them, and the references on the same test
+    rows, as one table on the parent run (model_comparison.json) and as metrics
+    (test_oracle_roc_auc, test_recency_rule_pr_auc, ...; roc_auc_share_of_oracle)."""
+    rows = {name: r["metrics"] for name, r in results.items()} | references
+    table = pd.DataFrame(
+        [
+            {"model": name} | {k: m.get(k, np.nan) for k in COMPARED_METRICS}
+            for name, m in rows.items()
+        ]
+    )
+    mlflow.log_table(table, "model_comparison.json")
+    for name, metrics in references.items():
+        mlflow.log_metrics({k.replace("test_", f"test_{name}_", 1): v for k, v in metrics.items()})
+    if "oracle" in references:
+        best = max(r["metrics"]["test_roc_auc"] for r in results.values())
+        mlflow.log_metric("roc_auc_share_of_oracle", best / references["oracle"]["test_roc_auc"])
+
+
 def write_report(path: Path, html: str) -> None:
     """Write the HTML report and log it with the parent run."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -586,7 +666,7 @@ def _train_in_run(
     frame = read_labeled_snapshots(settings.db_path, spec)
     build_id, data_hash = data_lineage(frame)
     fresh = check_features(manifest, data_hash, settings.allow_stale_manifest)
-    data = prepare_training_data(frame, spec, settings.test_snapshots)
+    data = prepare_training_data(frame, spec, settings.test_snapshots, settings.models)
     tags = lineage_tags(manifest, build_id, data_hash, fresh)
     params = run_params(settings, data)
     log_run_context(manifest, tags, params, settings.db_path)
@@ -598,10 +678,11 @@ def _train_in_run(
         for name in settings.models
     }
     best = choose_best(results, settings.primary_metric)
+    references = reference_metrics(data, settings.db_path)
+    log_comparison(results, references)
     card = version_card(best, tags, params, names.identity)
     decision = gate(best, data, settings, names, card)
     summary = {name: r["metrics"] for name, r in results.items()}
-    mlflow.log_dict(summary, "model_comparison.json")
     html = report.render(
         results=results,
         best=best["name"],
@@ -610,6 +691,7 @@ def _train_in_run(
         tags=tags,
         economics=settings.economics,
         primary_metric=settings.primary_metric,
+        references=references,
         descriptions={c: v["description"] for c, v in manifest.model()["columns"].items()},
     )
     write_report(settings.report_path, html)

@@ -2,7 +2,8 @@
   Publish the marts (on-run-end): when this run built and tested every model
   of the project without a failure, write each mart (and the scores) as
   Parquet into a new version folder (with the warehouse's identity, and the
-  generator's run config, for lineage, when the warehouse is synthetic) and swap in a new catalog of views over
+  generator's run config and ground truth, for lineage and for training's
+  oracle figures, when the warehouse is synthetic) and swap in a new catalog of views over
   them (churn_publish, warehouse.published): readers never wait for a build
   and never see a half-published one. Any failure, or a partial run
   (--select, dbt run without tests), publishes nothing and says why.
@@ -22,7 +23,7 @@
         ('marts', 'customer_snapshots', 'as_of'), ('marts', 'dim_customers', none),
         ('marts', 'churn_summary_monthly', none), ('marts', 'quarantined_rows', none),
         ('scoring', 'churn_scores', none), ('generator', 'run_config', none),
-        ('meta', 'warehouse_identity', none),
+        ('meta', 'warehouse_identity', none), ('truth', 'churn_probability', none),
     ] %}
         {% set relation = adapter.get_relation(database=target.database, schema=schema,
                                                identifier=name) %}

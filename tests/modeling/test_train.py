@@ -16,6 +16,7 @@ from modeling.data import LABEL_WINDOW_END
 from modeling.errors import ModelingError
 from modeling.evaluation import CampaignEconomics
 from modeling.manifest import FeatureSpec, Manifest
+from modeling.models import MODEL_NAMES
 from modeling.registry import FEATURES_TAG, WAREHOUSE_TAG, use_tracking_store
 from modeling.train import (
     RunSettings,
@@ -85,6 +86,12 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
     assert tags["generator.seed"] == "11"
     parent_artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"dbt", "report", "model_comparison.json"} <= parent_artifacts
+    # Every model, the BTYD baseline among them, beside the recency rule on the same rows
+    # (no oracle: this warehouse has no ground truth).
+    table = mlflow.load_table("model_comparison.json", run_ids=[parent.info.run_id])
+    assert set(table["model"]) == {*MODEL_NAMES, "recency_rule"}
+    assert 0.5 < parent.data.metrics["test_recency_rule_roc_auc"] < 1
+    assert "test_oracle_roc_auc" not in parent.data.metrics
     assert (tmp_path / "report.html").read_text().count("<img") >= 7
 
     children = child_runs(client, parent.info.run_id)
@@ -92,6 +99,7 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
         "logistic_regression",
         "random_forest",
         "xgboost",
+        "bg_nbd",
     }
     for child in children:
         metrics = child.data.metrics
@@ -141,6 +149,21 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
     best_metrics = next(c for c in children if c.data.tags["mlflow.runName"] == best).data.metrics
     assert champion.tags["test_pr_auc"] == f"{best_metrics['test_pr_auc']:.4f}"
     assert champion.description.startswith(f"{best} trained on {db} (warehouse {name[-8:]},")
+
+
+def test_the_oracle_is_compared_when_the_warehouse_has_ground_truth(
+    built_db, mlflow_store, tmp_path
+):
+    db, target = built_db  # generated with --truth: the true churn probability per customer
+    args = train_args(db, target / "manifest.json", tmp_path, "--models", "bg_nbd", "xgboost")
+    result = train(parse_args(args))
+    metrics = MlflowClient().get_run(result["run_id"]).data.metrics
+    oracle = metrics["test_oracle_roc_auc"]
+    assert max(m["test_roc_auc"] for m in result["metrics"].values()) < oracle < 1
+    assert metrics["roc_auc_share_of_oracle"] < 1
+    assert metrics["test_oracle_calibration_error"] < 0.05  # the truth is calibrated
+    report = (tmp_path / "report.html").read_text()
+    assert "oracle (the generator&#x27;s true probability)" in report and "bg_nbd" in report
 
 
 def test_same_data_and_seed_give_identical_metrics_and_no_new_champion(
