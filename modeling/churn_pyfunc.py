@@ -98,6 +98,20 @@ class BgNbd:
         return scale * tail / (1.0 + self._alive_odds(x, t_x, age))
 
 
+# BG/NBD's view of each customer, given to the other families as features.
+BTYD_FEATURES = ("btyd_p_alive", "btyd_expected_purchases")
+
+
+def add_btyd_features(features: pd.DataFrame, params: BgNbd, window_days: float) -> pd.DataFrame:
+    """The features plus P(alive) and the expected purchases in the churn window
+    under a BG/NBD model (fitted on training rows only)."""
+    x, t_x, age = btyd_inputs(features)
+    return features.assign(
+        btyd_p_alive=params.p_alive(x, t_x, age),
+        btyd_expected_purchases=params.expected_purchases(x, t_x, age, window_days),
+    )
+
+
 class BgNbdChurn:
     """BG/NBD as a churn classifier: predict_proba's second column is P(no purchase
     in the churn window), recalibrated by a sigmoid of its log-odds when
@@ -145,10 +159,14 @@ class ChurnModel(PythonModel):
         self.numeric = list(config["numeric"])
         self.categorical = list(config["categorical"])
         self.threshold = float(config["threshold"])
+        btyd = config.get("btyd_features")
+        self.btyd = None if not btyd else (BgNbd(**btyd["bg_nbd"]), float(btyd["window_days"]))
         return self
 
     def churn_probability(self, rows: pd.DataFrame) -> np.ndarray:
         features = mart_features(rows, self.numeric, self.categorical)
+        if self.btyd is not None:
+            features = add_btyd_features(features, *self.btyd)
         return self.estimator.predict_proba(features)[:, 1]
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:

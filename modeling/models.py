@@ -21,7 +21,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from xgboost import XGBClassifier
 
 from modeling.btyd import fit_bg_nbd
-from modeling.churn_pyfunc import BgNbdChurn, btyd_inputs, log_odds
+from modeling.churn_pyfunc import BgNbd, BgNbdChurn, btyd_inputs, log_odds
 
 PIPELINE_MODELS = ("logistic_regression", "random_forest", "xgboost")
 BTYD_MODELS = ("bg_nbd",)
@@ -135,18 +135,25 @@ def calibrate(pipeline: Pipeline, x_valid: pd.DataFrame, y_valid) -> CalibratedC
     return CalibratedClassifierCV(FrozenEstimator(pipeline), method=best).fit(x_valid, y_valid)
 
 
-def fit_btyd(
-    x_train: pd.DataFrame, x_valid: pd.DataFrame, y_valid, window_days: float, seed: int
-) -> BgNbdChurn:
+def fit_btyd(x_train: pd.DataFrame, seed: int) -> BgNbd:
     """BG/NBD fitted on the training rows' purchase histories (a sample of at most
-    BTYD_FIT_ROWS): P(no purchase in the next window_days) for each row, recalibrated
-    on the validation snapshot like the other families (a sigmoid of its log-odds)."""
+    BTYD_FIT_ROWS), once per run: the baseline family and the BTYD features of the
+    others share it."""
     if len(x_train) > BTYD_FIT_ROWS:
         x_train = x_train.sample(BTYD_FIT_ROWS, random_state=seed)
-    model = BgNbdChurn(fit_bg_nbd(*btyd_inputs(x_train)), window_days)
+    return fit_bg_nbd(*btyd_inputs(x_train))
+
+
+def btyd_classifier(
+    params: BgNbd, x_valid: pd.DataFrame, y_valid, window_days: float
+) -> BgNbdChurn:
+    """The BG/NBD baseline: P(no purchase in the next window_days) for each row,
+    recalibrated on the validation snapshot like the other families (a sigmoid of
+    its log-odds)."""
+    model = BgNbdChurn(params, window_days)
     odds = log_odds(model.raw_churn(x_valid)).reshape(-1, 1)
     platt = LogisticRegression(C=1e6).fit(odds, y_valid)
-    return BgNbdChurn(model.params, window_days, (platt.coef_[0, 0], platt.intercept_[0]))
+    return BgNbdChurn(params, window_days, (platt.coef_[0, 0], platt.intercept_[0]))
 
 
 def inner_pipeline(estimator) -> Pipeline:

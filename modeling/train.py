@@ -30,6 +30,7 @@ from mlflow.types.schema import AnyType, ColSpec, Schema
 from sklearn.metrics import average_precision_score
 
 from modeling import churn_pyfunc, evaluation, plots, registry, report, runs
+from modeling.churn_pyfunc import BgNbd, add_btyd_features
 from modeling.data import (
     LABEL_WINDOW_END,
     SNAPSHOT_TABLE,
@@ -52,6 +53,7 @@ from modeling.manifest import DEFAULT_MANIFEST, FeatureSpec, Manifest
 from modeling.models import (
     BTYD_MODELS,
     MODEL_NAMES,
+    btyd_classifier,
     build_pipeline,
     fit,
     fit_btyd,
@@ -119,7 +121,7 @@ def model_requirements() -> list[str]:
     (tests/modeling/test_mlflow_model.py loads one with this project hidden).
     Given explicitly because MLflow's inference runs a subprocess per model (~10 s)."""
     names = ("mlflow", "scikit-learn", "xgboost-cpu" if sys.platform == "linux" else "xgboost")
-    names += ("skops", "numpy", "pandas")
+    names += ("skops", "numpy", "pandas", "scipy")
     return [f"{n}=={version(n)}" for n in names]
 
 
@@ -265,6 +267,7 @@ class Evaluation:
     curves: dict[str, np.ndarray]
     importance: pd.DataFrame
     fit_seconds: float
+    btyd_features: dict | None = None  # the BG/NBD model whose features it reads
 
 
 def read_labeled_snapshots(db_path: Path, spec: FeatureSpec) -> pd.DataFrame:
@@ -348,11 +351,26 @@ def dataset_inputs(data: TrainingData, db_path: Path) -> list[tuple[object, str]
     ]
 
 
+def run_btyd(data: TrainingData, seed: int) -> BgNbd | None:
+    """The run's BG/NBD fit on the training rows, logged as params of the parent run,
+    or None when the mart lacks the purchase history columns it reads."""
+    if any(c not in data.features for c in churn_pyfunc.BTYD_COLUMNS):
+        return None
+    params = fit_btyd(data.xy("train")[0], seed)
+    mlflow.log_params({f"btyd.{k}": v for k, v in asdict(params).items()})
+    return params
+
+
 def fit_and_evaluate(
-    name: str, data: TrainingData, seed: int, economics: evaluation.CampaignEconomics
+    name: str,
+    data: TrainingData,
+    seed: int,
+    economics: evaluation.CampaignEconomics,
+    btyd: BgNbd | None = None,
 ) -> Evaluation:
     """Fit one model family, pick its F1 threshold on validation, and score the test
-    snapshot: metrics, profit curves and permutation importance."""
+    snapshot: metrics, profit curves and permutation importance. `btyd` (the run's
+    BG/NBD fit) is the baseline family's model and the others' BTYD features."""
     numeric = [c for c in data.spec.numeric if c in data.features]
     categorical = [c for c in data.spec.categorical if c in data.features]
     x_train, y_train = data.xy("train")
@@ -360,8 +378,15 @@ def fit_and_evaluate(
     x_test, y_test = data.xy("test")
     started = time.perf_counter()
     if name in BTYD_MODELS:
-        estimator = fit_btyd(x_train, x_valid, y_valid, data.window_days, seed)
+        if btyd is None:  # prepare_training_data refuses this before any fit
+            raise ModelingError(f"{name} needs the BTYD fit of the run")
+        estimator = btyd_classifier(btyd, x_valid, y_valid, data.window_days)
     else:
+        if btyd is not None:  # BG/NBD's view of each customer, as two more features
+            x_train, x_valid, x_test = (
+                add_btyd_features(x, btyd, data.window_days) for x in (x_train, x_valid, x_test)
+            )
+            numeric += list(churn_pyfunc.BTYD_FEATURES)
         pipeline = build_pipeline(name, numeric, categorical, seed)
         estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
     fit_seconds = time.perf_counter() - started
@@ -381,7 +406,12 @@ def fit_and_evaluate(
     metrics |= {f"test_{k}": v for k, v in evaluation.campaign_metrics(curves).items()}
     metrics["fit_seconds"] = fit_seconds
     importance = importance_table(estimator, x_test, y_test, seed)
-    return Evaluation(estimator, threshold, proba, metrics, curves, importance, fit_seconds)
+    btyd_features = None
+    if btyd is not None and name not in BTYD_MODELS:
+        btyd_features = {"bg_nbd": asdict(btyd), "window_days": data.window_days}
+    return Evaluation(
+        estimator, threshold, proba, metrics, curves, importance, fit_seconds, btyd_features
+    )
 
 
 @dataclass(frozen=True)
@@ -407,7 +437,13 @@ def model_interface(data: TrainingData, manifest: Manifest, db_path: Path) -> Mo
     )
 
 
-def log_churn_model(name: str, estimator, interface: ModelInterface, threshold: float):
+def log_churn_model(
+    name: str,
+    estimator,
+    interface: ModelInterface,
+    threshold: float,
+    btyd_features: dict | None = None,
+):
     """Log a fitted estimator as a churn model (churn_pyfunc, logged as code, over a
     skops file of the estimator, or the BG/NBD parameters in its config) to the
     active run; returns MLflow's ModelInfo."""
@@ -416,6 +452,8 @@ def log_churn_model(name: str, estimator, interface: ModelInterface, threshold: 
         "categorical": list(interface.categorical),
         "threshold": threshold,
     }
+    if btyd_features:
+        config["btyd_features"] = btyd_features
     if isinstance(estimator, churn_pyfunc.BgNbdChurn):
         config |= {"numeric": list(churn_pyfunc.BTYD_COLUMNS), "categorical": []}
         config |= {"bg_nbd": asdict(estimator.params), "window_days": estimator.window_days}
@@ -459,7 +497,9 @@ def log_model(
         )
         mlflow.log_artifacts(str(out), artifact_path="evaluation")
         figure_bytes = {p.name: p.read_bytes() for p in figures}
-    info = log_churn_model(name, result.estimator, interface, result.threshold)
+    info = log_churn_model(
+        name, result.estimator, interface, result.threshold, result.btyd_features
+    )
     return info.model_uri, figure_bytes
 
 
@@ -470,13 +510,14 @@ def train_one(
     economics: evaluation.CampaignEconomics,
     datasets: list[tuple[object, str]],
     interface: ModelInterface,
+    btyd: BgNbd | None,
 ) -> dict:
     """Fit, evaluate and log one model in a child run; return its results."""
     _, y_test = data.xy("test")
     with mlflow.start_run(run_name=name, nested=True, tags=runs.process_tags()) as run:
         for dataset, context in datasets:
             mlflow.log_input(dataset, context=context)
-        result = fit_and_evaluate(name, data, seed, economics)
+        result = fit_and_evaluate(name, data, seed, economics, btyd)
         model_uri, figures = log_model(name, result, interface, y_test)
         metrics = result.metrics
         print(
@@ -673,8 +714,9 @@ def _train_in_run(
     print("\n".join(plan_lines(data, params)))
     datasets = dataset_inputs(data, settings.db_path)
     interface = model_interface(data, manifest, settings.db_path)
+    btyd = run_btyd(data, settings.seed)
     results = {
-        name: train_one(name, data, settings.seed, settings.economics, datasets, interface)
+        name: train_one(name, data, settings.seed, settings.economics, datasets, interface, btyd)
         for name in settings.models
     }
     best = choose_best(results, settings.primary_metric)

@@ -331,7 +331,7 @@ def test_bad_inputs_fail_in_one_line_and_leave_the_registry_alone(
     code, err = run_cli(train_args(broken, manifest, tmp_path, *FAST), capsys)
     assert code == 1
     assert err.startswith("error: ") and message in err and "\n" not in err
-    client = MlflowClient()
+    client = MlflowClient(mlflow_store)  # this test's store, whatever MLflow was last set to
     experiment = client.get_experiment_by_name(model_name(db))  # the copy is the same shop
     if sql == "unpublish":  # no identity to name an experiment after: nothing started
         assert experiment is None
