@@ -143,6 +143,8 @@ class ChurnModel(PythonModel):
     """predict(mart rows) -> churn_probability and predicted_churn (1 at or above the
     threshold picked on the validation snapshot) per row, in the input's order."""
 
+    btyd: tuple[BgNbd, float] | None = None  # the BG/NBD fit its BTYD features come from
+
     def load_context(self, context) -> None:
         path = context.artifacts.get(ESTIMATOR_ARTIFACT)
         self.configure(Path(path) if path else None, context.model_config)

@@ -112,9 +112,16 @@ def read_truth(db_path: Path, spec: FeatureSpec, as_of: list) -> pd.DataFrame | 
 
 @dataclass(frozen=True)
 class Split:
+    """Selection parts (train, valid, test) and the refit parts: `refit`, every
+    snapshot whose label window ends by the test as_of (train, the snapshots
+    between train and validation, validation), and `complete`, every labeled
+    snapshot (test included), for the model that is registered."""
+
     train: pd.DataFrame
     valid: pd.DataFrame
     test: pd.DataFrame
+    refit: pd.DataFrame
+    complete: pd.DataFrame
 
     def describe(self, time_column: str) -> dict[str, str | int]:
         def span(frame: pd.DataFrame) -> str:
@@ -125,9 +132,13 @@ class Split:
             "train_as_of": span(self.train),
             "valid_as_of": span(self.valid),
             "test_as_of": span(self.test),
+            "refit_as_of": span(self.refit),
+            "complete_as_of": span(self.complete),
             "train_rows": len(self.train),
             "valid_rows": len(self.valid),
             "test_rows": len(self.test),
+            "refit_rows": len(self.refit),
+            "complete_rows": len(self.complete),
         }
 
 
@@ -135,7 +146,9 @@ def split_out_of_time(frame: pd.DataFrame, spec: FeatureSpec, test_snapshots: in
     """Test: the latest `test_snapshots` labeled snapshots. Validation: the latest
     snapshot whose label window ends by the first test as_of. Train: snapshots whose
     label window ends by the validation as_of. So no training label looks at a day
-    the validation or test features could see: the gaps keep the split honest."""
+    the validation or test features could see: the gaps keep the split honest. The
+    refit part ends the same way before test: no refit label looks past the test
+    as_of."""
     time, label = spec.time_column, spec.label_column
     labeled = frame[frame[label].notna()]
     dates = sorted(labeled[time].unique())
@@ -155,6 +168,8 @@ def split_out_of_time(frame: pd.DataFrame, spec: FeatureSpec, test_snapshots: in
         train=labeled[labeled[time].isin(train_dates)],
         valid=labeled[labeled[time] == valid_date],
         test=labeled[labeled[time] >= test_start],
+        refit=labeled[labeled[time].isin([d for d in dates if window_end[d] <= test_start])],
+        complete=labeled,
     )
     if split.train.empty:
         raise ModelingError(

@@ -29,6 +29,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION, CHALLENGER = "champion", "challenger"
 # Version tags that scoring and the gate read (set by modeling.train).
 FEATURES_TAG, WAREHOUSE_TAG = "dbt.features_sha256", "warehouse.id"
+LABELS_TAG = "labels_through"  # the latest labeled snapshot the version learned from
 
 
 # The store is checked with these unless the user set them: no retries and a short
@@ -241,10 +242,12 @@ class Candidate:
     """What a training run offers the gate: its best model and how it scored."""
 
     model_uri: str
-    score: float
+    score: float  # on the test rows, of the configuration refit through the test as_of
     features_sha256: str
     description: str
     tags: dict[str, str]
+    test_as_of: str  # the first test snapshot (YYYY-MM-DD)
+    logged_proba: np.ndarray  # what the logged model gives the test rows
 
 
 @dataclass(frozen=True)
@@ -258,22 +261,46 @@ class GateDecision:
     error: str | None = None  # set when the champion could not be judged: it was kept
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """What the gate knows of the current champion on this run's test rows: its
+    score, or why it was not scored and whether the candidate then takes over."""
+
+    score: float | None = None
+    reason: str | None = None  # why it was not scored
+    candidate_takes_over: bool = False
+    error: bool = False  # it could not be loaded or scored
+
+
 def judge_champion(
     name: str, version: str, candidate: Candidate, x_test: pd.DataFrame, metric: Callable
-) -> tuple[float | None, str | None, str | None]:
-    """(champion's score, why it is not compared, why it cannot be judged): the
-    champion is scored on this run's test rows only when it was built on the same
-    features; a champion that cannot be loaded or scored is an error, not a loss."""
+) -> Judgement:
+    """The champion is scored on this run's test rows only when it was built on the
+    same features (else the candidate takes over: the champion cannot score this
+    data) and never learned from those rows' labels (else it stays: a retrain on
+    the same labels brings no fair comparison; newer labels will). A champion that
+    cannot be loaded or scored is an error, not a loss."""
     found = MlflowClient().get_model_version(name, version)
     features = found.tags.get(FEATURES_TAG)
     if features != candidate.features_sha256:
         built_on = f"features {features[:12]}" if features else "no recorded features"
-        return None, f"champion v{version} was built on {built_on}: not comparable", None
+        return Judgement(
+            reason=f"champion v{version} was built on {built_on}: not comparable",
+            candidate_takes_over=True,
+        )
+    learned = found.tags.get(LABELS_TAG, "")
+    if learned >= candidate.test_as_of:  # ISO dates compare as strings
+        return Judgement(
+            reason=f"champion v{version} learned from the labels of the test snapshot"
+            f" {candidate.test_as_of} (through {learned}): not compared, it stays champion"
+            " until newer labels can judge them"
+        )
     try:
         model, _ = load_version(name, version)
-        return float(metric(model.churn_probability(x_test))), None, None
+        return Judgement(score=float(metric(model.churn_probability(x_test))))
     except Exception as error:  # whatever the reason, it is reported and the champion kept
-        return None, None, f"champion v{version} cannot be loaded or scored: {short_reason(error)}"
+        reason = f"champion v{version} cannot be loaded or scored: {short_reason(error)}"
+        return Judgement(reason=reason, error=True)
 
 
 def register_and_gate(
@@ -283,51 +310,50 @@ def register_and_gate(
     metric: Callable[[np.ndarray], float],
     higher_is_better: bool,
 ) -> GateDecision:
-    """Register the run's best model with its description and tags, check that the
-    registered copy is READY and scores as the run measured it, then move
-    `champion` to it if it beats the current champion on the same test rows, or
-    the champion was built on other features; else mark it `challenger`. A
-    champion that cannot be loaded keeps its alias (the decision's error says why)."""
+    """Register the run's model with its description and tags, check that the
+    registered copy is READY and predicts the test rows as the logged model did,
+    then move `champion` to it if it beats the current champion on the same test
+    rows, or the champion was built on other features; else mark it `challenger`.
+    A champion that cannot be loaded keeps its alias (the decision's error says why)."""
     client = MlflowClient()
     current = champion_version(client, name)
-    champion_score = not_comparable = error = None
+    judged = Judgement()
     if current is not None:
-        champion_score, not_comparable, error = judge_champion(
-            name, current, candidate, x_test, metric
-        )
+        judged = judge_champion(name, current, candidate, x_test, metric)
     version = str(mlflow.register_model(candidate.model_uri, name).version)
     describe_version(name, version, candidate.description, candidate.tags)
-    check_registered(name, version, candidate.score, x_test, metric)
+    check_registered(name, version, candidate.logged_proba, x_test)
     if current is None:
         alias, reason = CHAMPION, "no champion yet"
-    elif error is not None:
-        alias, reason = CHALLENGER, f"{error}; it stays champion"
-    elif not_comparable is not None:
-        alias, reason = CHAMPION, not_comparable
-    elif not np.isclose(candidate.score, champion_score) and (
-        (candidate.score > champion_score) == higher_is_better
+    elif judged.error:
+        alias, reason = CHALLENGER, f"{judged.reason}; it stays champion"
+    elif judged.reason is not None:
+        alias, reason = (CHAMPION if judged.candidate_takes_over else CHALLENGER), judged.reason
+    elif not np.isclose(candidate.score, judged.score) and (
+        (candidate.score > judged.score) == higher_is_better
     ):
         alias, reason = CHAMPION, f"beats champion v{current}"
     else:
         alias, reason = CHALLENGER, f"does not beat champion v{current}"
     client.set_registered_model_alias(name, alias, version)
-    return GateDecision(version, alias, candidate.score, champion_score, current, reason, error)
+    error = judged.reason if judged.error else None
+    return GateDecision(version, alias, candidate.score, judged.score, current, reason, error)
 
 
 def check_registered(
-    name: str, version: str, score: float, x_test: pd.DataFrame, metric: Callable
+    name: str, version: str, logged_proba: np.ndarray, x_test: pd.DataFrame
 ) -> None:
-    """The registered version is READY and, loaded as scoring loads it, scores the
-    test rows as the run measured: only then may an alias point at it."""
+    """The registered version is READY and, loaded as scoring loads it, gives the
+    test rows the probabilities the logged model gave them: only then may an
+    alias point at it."""
     status = MlflowClient().get_model_version(name, version).status
     if status != "READY":
         raise ModelingError(f"{name} v{version} is {status}, not READY: no alias moved")
     model, _ = load_version(name, version)
-    registered = float(metric(model.churn_probability(x_test)))
-    if not np.isclose(registered, score):
+    if not np.allclose(model.churn_probability(x_test), logged_proba, rtol=1e-9, atol=1e-12):
         raise ModelingError(
-            f"{name} v{version} scores {registered:.6f} on the test rows as registered, the"
-            f" run measured {score:.6f}: no alias moved"
+            f"{name} v{version}, loaded from the registry, does not predict the test rows"
+            " as the model the run logged: no alias moved"
         )
 
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -58,6 +58,7 @@ from modeling.models import (
     fit,
     fit_btyd,
     hyperparameters,
+    refit,
 )
 from warehouse.cli import Parser, number
 from warehouse.database import quote_identifier, resolve_db_path, writable_folder_problem
@@ -251,7 +252,7 @@ class TrainingData:
         return float((train[LABEL_WINDOW_END] - train[self.spec.time_column]).dt.days.median())
 
     def xy(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
-        """Features and integer label of one part: train, valid or test."""
+        """Features and integer label of one part: train, valid, test, refit or complete."""
         frame = getattr(self.split, part)
         return frame[list(self.features)], frame[self.spec.label_column].to_numpy(dtype=int)
 
@@ -361,36 +362,52 @@ def run_btyd(data: TrainingData, seed: int) -> BgNbd | None:
     return params
 
 
+def model_inputs(
+    name: str, data: TrainingData, part: str, btyd: BgNbd | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A part's features and labels as family `name` reads them: the pipelines get
+    BG/NBD's view of each customer as two more features."""
+    x, y = data.xy(part)
+    if btyd is not None and name not in BTYD_MODELS:
+        x = add_btyd_features(x, btyd, data.window_days)
+    return x, y
+
+
 def fit_and_evaluate(
     name: str,
     data: TrainingData,
     seed: int,
     economics: evaluation.CampaignEconomics,
     btyd: BgNbd | None = None,
+    selected: Evaluation | None = None,
 ) -> Evaluation:
     """Fit one model family, pick its F1 threshold on validation, and score the test
     snapshot: metrics, profit curves and permutation importance. `btyd` (the run's
-    BG/NBD fit) is the baseline family's model and the others' BTYD features."""
-    numeric = [c for c in data.spec.numeric if c in data.features]
-    categorical = [c for c in data.spec.categorical if c in data.features]
-    x_train, y_train = data.xy("train")
-    x_valid, y_valid = data.xy("valid")
-    x_test, y_test = data.xy("test")
+    BG/NBD fit) is the baseline family's model and the others' BTYD features. With
+    `selected` (that family's evaluation), refit its configuration on the refit
+    part instead (docs/modeling.md, "Refit on the latest labels")."""
+    x_train, y_train = model_inputs(name, data, "train", btyd)
+    x_valid, y_valid = model_inputs(name, data, "valid", btyd)
+    x_test, y_test = model_inputs(name, data, "test", btyd)
     started = time.perf_counter()
-    if name in BTYD_MODELS:
+    if selected is not None:
+        estimator = refit(selected.estimator, *model_inputs(name, data, "refit", btyd), seed)
+    elif name in BTYD_MODELS:
         if btyd is None:  # prepare_training_data refuses this before any fit
             raise ModelingError(f"{name} needs the BTYD fit of the run")
         estimator = btyd_classifier(btyd, x_valid, y_valid, data.window_days)
     else:
-        if btyd is not None:  # BG/NBD's view of each customer, as two more features
-            x_train, x_valid, x_test = (
-                add_btyd_features(x, btyd, data.window_days) for x in (x_train, x_valid, x_test)
-            )
-            numeric += list(churn_pyfunc.BTYD_FEATURES)
+        numeric = [c for c in data.spec.numeric if c in data.features]
+        numeric += list(churn_pyfunc.BTYD_FEATURES) if btyd is not None else []
+        categorical = [c for c in data.spec.categorical if c in data.features]
         pipeline = build_pipeline(name, numeric, categorical, seed)
         estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
     fit_seconds = time.perf_counter() - started
-    threshold = evaluation.f1_threshold(y_valid, estimator.predict_proba(x_valid)[:, 1])
+    threshold = (
+        selected.threshold
+        if selected is not None
+        else evaluation.f1_threshold(y_valid, estimator.predict_proba(x_valid)[:, 1])
+    )
     proba = estimator.predict_proba(x_test)[:, 1]
     metrics = {
         f"test_{k}": v
@@ -511,29 +528,43 @@ def train_one(
     datasets: list[tuple[object, str]],
     interface: ModelInterface,
     btyd: BgNbd | None,
+    selected: dict | None = None,
 ) -> dict:
-    """Fit, evaluate and log one model in a child run; return its results."""
-    _, y_test = data.xy("test")
-    with mlflow.start_run(run_name=name, nested=True, tags=runs.process_tags()) as run:
+    """Fit, evaluate and log one model in a child run; return its results. With
+    `selected` (the chosen family's results) the run is its refit, `<name>_refit`:
+    evaluated on test after a refit through the test as_of, it logs the model
+    refit on every complete label, the one to register."""
+    run_name = name if selected is None else f"{name}_refit"
+    with mlflow.start_run(run_name=run_name, nested=True, tags=runs.process_tags()) as run:
         for dataset, context in datasets:
             mlflow.log_input(dataset, context=context)
-        result = fit_and_evaluate(name, data, seed, economics, btyd)
-        model_uri, figures = log_model(name, result, interface, y_test)
+        previous = None if selected is None else selected["evaluation"]
+        result = fit_and_evaluate(name, data, seed, economics, btyd, previous)
+        logged = result
+        if previous is not None:  # evaluated through the test as_of, logged on all labels
+            complete = refit(previous.estimator, *model_inputs(name, data, "complete", btyd), seed)
+            logged = replace(result, estimator=complete)
+        x_test, y_test = model_inputs(name, data, "test", btyd)
+        model_uri, figures = log_model(run_name, logged, interface, y_test)
         metrics = result.metrics
         print(
-            f"  {name:<20} PR AUC {metrics['test_pr_auc']:.3f}"
+            f"  {run_name:<20} PR AUC {metrics['test_pr_auc']:.3f}"
             f"  ROC AUC {metrics['test_roc_auc']:.3f}"
             f"  best campaign profit {metrics['test_profit_best_model']:,.0f}"
             f"  ({result.fit_seconds:.1f} s)"
         )
     return {
-        "name": name,
+        "name": run_name,
+        "family": name,
         "run_id": run.info.run_id,
         "model_uri": model_uri,
         "metrics": metrics,
         "importance": result.importance,
         "figures": figures,
         "proba": result.proba,
+        "evaluation": result,
+        # What the logged model gives the test rows: the registry's copy must agree.
+        "logged_proba": logged.estimator.predict_proba(x_test)[:, 1],
     }
 
 
@@ -561,6 +592,8 @@ def gate(
         tags[registry.FEATURES_TAG],
         description,
         tags,
+        test_as_of=tags["test_as_of"],
+        logged_proba=best["logged_proba"],
     )
     decision = registry.register_and_gate(
         names.registered_model,
@@ -719,7 +752,11 @@ def _train_in_run(
         name: train_one(name, data, settings.seed, settings.economics, datasets, interface, btyd)
         for name in settings.models
     }
-    best = choose_best(results, settings.primary_metric)
+    chosen = choose_best(results, settings.primary_metric)
+    best = train_one(
+        chosen["family"], data, settings.seed, settings.economics, datasets, interface, btyd, chosen
+    )
+    results[best["name"]] = best
     references = reference_metrics(data, settings.db_path)
     log_comparison(results, references)
     card = version_card(best, tags, params, names.identity)
@@ -760,6 +797,8 @@ def version_card(
         "warehouse": str(params["db_path"]),
         "train_as_of": str(params["train_as_of"]),
         "test_as_of": str(params["test_as_of"]),
+        # The labeled snapshots the registered model learned from (all of them).
+        registry.LABELS_TAG: str(params["complete_as_of"]).split("..")[-1],
         # The features of the rows it learned from (the manifest's, unless stale).
         registry.FEATURES_TAG: tags["dbt.data_features_sha256"],
         **{k: tags[k] for k in ("dbt.build_id", "git.commit")},

@@ -43,13 +43,22 @@ def test_test_validation_and_train_are_separated_by_a_label_window():
     assert dates_of(split.valid) == ["2024-09-01"]
     # Train: windows ending by Sep 1 (Jun 1 + 90 days = Aug 30); Jul and Aug are the gap.
     assert dates_of(split.train) == MONTHS_2024[:6]
+    # Refit: every window that ends by Dec 1 (the gap and validation included), so no
+    # refit label looks past the test as_of; complete: every labeled snapshot.
+    assert dates_of(split.refit) == MONTHS_2024[:9]
+    assert (split.refit[LABEL_WINDOW_END] <= split.test["as_of"].min()).all()
+    assert dates_of(split.complete) == MONTHS_2024
     assert split.describe("as_of") == {
         "train_as_of": "2024-01-01..2024-06-01",
         "valid_as_of": "2024-09-01",
         "test_as_of": "2024-12-01",
+        "refit_as_of": "2024-01-01..2024-09-01",
+        "complete_as_of": "2024-01-01..2024-12-01",
         "train_rows": 12,
         "valid_rows": 2,
         "test_rows": 2,
+        "refit_rows": 18,
+        "complete_rows": 24,
     }
 
 

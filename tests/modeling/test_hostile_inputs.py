@@ -208,12 +208,16 @@ def test_a_champion_that_cannot_be_scored_for_any_reason_is_judged_not_crashed(m
         "get_model_version",
         lambda self, name, version: SimpleNamespace(tags={registry.FEATURES_TAG: "f" * 64}),
     )
-    candidate = registry.Candidate("models:/m/1", 0.5, "f" * 64, "", {})
+    candidate = registry.Candidate(
+        "models:/m/1", 0.5, "f" * 64, "", {}, test_as_of="2025-10-01", logged_proba=None
+    )
     x = pd.DataFrame({"days_since_last_order": [1.0, 2.0]})
     assert registry.judge_champion("shop", "4", candidate, x, lambda proba: 0.5) == (
-        None,
-        None,
-        "champion v4 cannot be loaded or scored: an sklearn of another version cannot read it",
+        registry.Judgement(
+            reason="champion v4 cannot be loaded or scored: an sklearn of another version"
+            " cannot read it",
+            error=True,
+        )
     )
 
 
