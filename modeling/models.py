@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
@@ -152,15 +152,36 @@ def refit(estimator, x: pd.DataFrame, y, seed: int):
 def calibrate(pipeline: Pipeline, x_valid: pd.DataFrame, y_valid) -> CalibratedClassifierCV:
     """The fitted pipeline with a calibrator fitted on the validation snapshot: sigmoid
     or isotonic, whichever has the lower log loss on validation rows it was not
-    fitted on (cross-validated, CALIBRATION_FOLDS folds)."""
+    fitted on (cross-validated, CALIBRATION_FOLDS folds). The methods are compared
+    on the pipeline's validation scores, computed once."""
+    scores = pipeline.predict_proba(x_valid)[:, 1:]
     folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
     losses = {}
     for method in CALIBRATION_METHODS:
-        calibrator = CalibratedClassifierCV(FrozenEstimator(pipeline), method=method)
-        proba = cross_val_predict(calibrator, x_valid, y_valid, cv=folds, method="predict_proba")
+        given = FrozenEstimator(GivenScores().fit(scores, y_valid))
+        calibrator = CalibratedClassifierCV(given, method=method)
+        proba = cross_val_predict(calibrator, scores, y_valid, cv=folds, method="predict_proba")
         losses[method] = log_loss(y_valid, proba[:, 1], labels=[0, 1])
     best = min(losses, key=losses.get)
     return CalibratedClassifierCV(FrozenEstimator(pipeline), method=best).fit(x_valid, y_valid)
+
+
+class GivenScores(ClassifierMixin, BaseEstimator):
+    """A classifier whose churn probability is its single input column: calibrators
+    fitted through it see exactly what they would see through the pipeline, without
+    the pipeline predicting again for every fold and method. Used only to choose
+    the method; never part of a saved model."""
+
+    def fit(self, scores, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, scores) -> np.ndarray:
+        churn = np.asarray(scores, dtype="float64")[:, 0]
+        return np.column_stack([1.0 - churn, churn])
+
+    def predict(self, scores) -> np.ndarray:
+        return (self.predict_proba(scores)[:, 1] >= 0.5).astype(int)
 
 
 def fit_btyd(x_train: pd.DataFrame, seed: int) -> BgNbd:
