@@ -3,8 +3,9 @@
 MLflow logs this file with every model ("models from code") and runs it when
 `mlflow.pyfunc.load_model` or `mlflow models serve` loads one, so it imports
 only what a model's requirements declare (MLflow, scikit-learn, XGBoost, skops,
-numpy, pandas), never this project. The fitted estimator is a skops file next
-to it, read with the trusted types listed here. The project's own processes
+numpy, pandas), never this project. The fitted pipeline is a skops file next
+to it, read with the trusted types listed here; its calibration map and BG/NBD's
+parameters are numbers in the model's config. The project's own processes
 (training's gate, scoring) never run the logged copy of this file: they load
 the skops file with this module as installed (modeling.registry.load_version).
 """
@@ -29,11 +30,12 @@ PROBABILITY, PREDICTED = "churn_probability", "predicted_churn"  # the output co
 # on purpose: a model's own list is written by whoever wrote the model.
 TRUSTED_TYPES = (
     "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.tree._tree.Tree",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
+    # Versions logged before 2026-12-02 hold a CalibratedClassifierCV in the file.
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
 )
 
 
@@ -112,26 +114,86 @@ def add_btyd_features(features: pd.DataFrame, params: BgNbd, window_days: float)
     )
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """A map from a model's churn probability to a calibrated one, fitted on held-out
+    rows and kept as numbers (never deserialised): "sigmoid" is Platt scaling of the
+    log-odds, sigmoid(slope * log-odds + intercept), which holds the identity and a
+    base-rate shift; "isotonic" is a non-decreasing step function through the points
+    (x, y), linear between them and flat beyond them."""
+
+    method: str
+    slope: float = 1.0
+    intercept: float = 0.0
+    x: tuple[float, ...] = ()
+    y: tuple[float, ...] = ()
+
+    def apply(self, churn: np.ndarray) -> np.ndarray:
+        if self.method == "isotonic":
+            return np.interp(churn, self.x, self.y)
+        return 1.0 / (1.0 + np.exp(-(self.slope * log_odds(churn) + self.intercept)))
+
+    def to_config(self) -> dict:
+        return {
+            "method": self.method,
+            "slope": self.slope,
+            "intercept": self.intercept,
+            "x": list(self.x),
+            "y": list(self.y),
+        }
+
+    @classmethod
+    def from_config(cls, config) -> Calibration | None:
+        """From a model's config; a bare [slope, intercept] is a sigmoid (BG/NBD
+        versions logged before isotonic maps existed)."""
+        if not config:
+            return None
+        if isinstance(config, list | tuple):
+            return cls("sigmoid", *map(float, config))
+        floats = [float(v) for v in config.get("x", ())], [float(v) for v in config.get("y", ())]
+        return cls(
+            str(config["method"]),
+            float(config.get("slope", 1.0)),
+            float(config.get("intercept", 0.0)),
+            tuple(floats[0]),
+            tuple(floats[1]),
+        )
+
+
+def calibrated(churn: np.ndarray, calibration: Calibration | None) -> np.ndarray:
+    """predict_proba's two columns for a churn probability, calibrated when given."""
+    if calibration is not None:
+        churn = calibration.apply(churn)
+    churn = np.clip(churn, 0.0, 1.0)
+    return np.column_stack([1.0 - churn, churn])
+
+
+class CalibratedPipeline:
+    """A fitted scikit-learn pipeline (the skops file) and its calibration (numbers
+    in the model's config)."""
+
+    def __init__(self, pipeline, calibration: Calibration | None):
+        self.pipeline, self.calibration = pipeline, calibration
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return calibrated(self.pipeline.predict_proba(features)[:, 1], self.calibration)
+
+
 class BgNbdChurn:
     """BG/NBD as a churn classifier: predict_proba's second column is P(no purchase
-    in the churn window), recalibrated by a sigmoid of its log-odds when
-    `calibration` (slope, intercept) is given. Built from numbers, never deserialised."""
+    in the churn window), recalibrated (a sigmoid of its log-odds) when `calibration`
+    is given. Built from numbers, never deserialised."""
 
-    def __init__(self, params: BgNbd, window_days: float, calibration=None):
+    def __init__(self, params: BgNbd, window_days: float, calibration: Calibration | None = None):
         self.params, self.window_days = params, float(window_days)
-        self.calibration = None if calibration is None else tuple(map(float, calibration))
+        self.calibration = calibration
 
     def raw_churn(self, features: pd.DataFrame) -> np.ndarray:
         x, t_x, age = btyd_inputs(features)
         return self.params.p_no_purchase(x, t_x, age, self.window_days)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        churn = self.raw_churn(features)
-        if self.calibration is not None:
-            slope, intercept = self.calibration
-            churn = 1.0 / (1.0 + np.exp(-(slope * log_odds(churn) + intercept)))
-        churn = np.clip(churn, 0.0, 1.0)
-        return np.column_stack([1.0 - churn, churn])
+        return calibrated(self.raw_churn(features), self.calibration)
 
 
 def log_odds(p: np.ndarray) -> np.ndarray:
@@ -152,12 +214,14 @@ class ChurnModel(PythonModel):
     def configure(self, estimator_path: Path | None, config: dict) -> ChurnModel:
         """Read the estimator (skops, TRUSTED_TYPES only), or build the BG/NBD model
         from its parameters, and the feature lists."""
+        calibration = Calibration.from_config(config.get("calibration"))
         if "bg_nbd" in config:
             params = BgNbd(**config["bg_nbd"])
-            calibration = config.get("calibration")
             self.estimator = BgNbdChurn(params, config["window_days"], calibration)
         else:
             self.estimator = skops.io.load(estimator_path, trusted=list(TRUSTED_TYPES))
+            if calibration is not None:  # versions logged before 2026-12-02 hold their own
+                self.estimator = CalibratedPipeline(self.estimator, calibration)
         self.numeric = list(config["numeric"])
         self.categorical = list(config["categorical"])
         self.threshold = float(config["threshold"])

@@ -8,9 +8,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from modeling.data import BUILD_COLUMN, FEATURES_HASH_COLUMN, connect_read_only
+from modeling.data import BUILD_COLUMN, FEATURES_HASH_COLUMN, connect_read_only, table_columns
 from modeling.errors import ModelingError
 from modeling.manifest import Manifest
 
@@ -66,11 +67,7 @@ def generator_config(db_path: Path) -> dict | None:
     """The synthetic generator's run config, when the warehouse was generated (the
     published version carries it)."""
     with connect_read_only(db_path) as con:
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'generator' and table_name = 'run_config'"
-        ).fetchone()[0]
-        if not found:
+        if not table_columns(con, "generator", "run_config"):
             return None
         return json.loads(con.execute("select * from generator.run_config").fetchone()[0])
 
@@ -92,17 +89,18 @@ class WarehouseIdentity:
 
 
 def warehouse_identity(db_path: Path) -> WarehouseIdentity:
-    """The identity the published marts carry; a ModelingError when they carry none
-    (published before identities existed: a dbt build adds it)."""
+    """The identity the published marts of `db_path` carry (see read_identity)."""
     with connect_read_only(db_path) as con:
-        schema, table = IDENTITY_TABLE.split(".")
-        found = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ?"
-            " and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-        query = f"select warehouse_id, warehouse_name from {IDENTITY_TABLE}"
-        row = con.execute(query).fetchone() if found else None
+        return read_identity(con, db_path)
+
+
+def read_identity(con: duckdb.DuckDBPyConnection, db_path: Path) -> WarehouseIdentity:
+    """The identity on an open published-catalog connection; a ModelingError when the
+    marts carry none (published before identities existed: a dbt build adds it)."""
+    schema, table = IDENTITY_TABLE.split(".")
+    row = None
+    if table_columns(con, schema, table):
+        row = con.execute(f"select warehouse_id, warehouse_name from {IDENTITY_TABLE}").fetchone()
     if row is None:
         raise ModelingError(
             f"the published marts of {db_path} carry no warehouse identity: run `dbt build`"

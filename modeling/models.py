@@ -4,26 +4,31 @@ baseline, a probability model of the purchase history alone."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
 from modeling.btyd import fit_bg_nbd
-from modeling.churn_pyfunc import BgNbd, BgNbdChurn, btyd_inputs, log_odds
+from modeling.churn_pyfunc import (
+    BgNbd,
+    BgNbdChurn,
+    CalibratedPipeline,
+    Calibration,
+    btyd_inputs,
+    log_odds,
+)
 
 PIPELINE_MODELS = ("logistic_regression", "random_forest", "xgboost")
 BTYD_MODELS = ("bg_nbd",)
@@ -136,52 +141,41 @@ def refit(estimator, x: pd.DataFrame, y, seed: int):
     XGBoost keeps the number of trees early stopping chose."""
     if isinstance(estimator, BgNbdChurn):
         return BgNbdChurn(fit_btyd(x, seed), estimator.window_days, estimator.calibration)
-    fitted = inner_pipeline(estimator)
-    pipeline = clone(fitted)
+    pipeline = clone(estimator.pipeline)
     if isinstance(pipeline[-1], XGBClassifier):
-        trees = fitted[-1].best_iteration + 1
+        trees = estimator.pipeline[-1].best_iteration + 1
         pipeline[-1].set_params(n_estimators=trees, early_stopping_rounds=None)
-    fit_pipeline(pipeline, x, y)
-    calibrated = copy.deepcopy(estimator)
-    calibrated.estimator = FrozenEstimator(pipeline)
-    for part in calibrated.calibrated_classifiers_:
-        part.estimator = calibrated.estimator
-    return calibrated
+    return CalibratedPipeline(fit_pipeline(pipeline, x, y), estimator.calibration)
 
 
-def calibrate(pipeline: Pipeline, x_valid: pd.DataFrame, y_valid) -> CalibratedClassifierCV:
-    """The fitted pipeline with a calibrator fitted on the validation snapshot: sigmoid
-    or isotonic, whichever has the lower log loss on validation rows it was not
-    fitted on (cross-validated, CALIBRATION_FOLDS folds). The methods are compared
-    on the pipeline's validation scores, computed once."""
-    scores = pipeline.predict_proba(x_valid)[:, 1:]
+def calibrate(pipeline: Pipeline, x_valid: pd.DataFrame, y_valid) -> CalibratedPipeline:
+    """The fitted pipeline with a calibration fitted on the validation snapshot: the
+    method of CALIBRATION_METHODS with the lowest log loss on validation rows it was
+    not fitted on (cross-validated, CALIBRATION_FOLDS folds, on the pipeline's
+    validation probabilities, computed once)."""
+    churn, y_valid = pipeline.predict_proba(x_valid)[:, 1], np.asarray(y_valid)
     folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
     losses = {}
     for method in CALIBRATION_METHODS:
-        given = FrozenEstimator(GivenScores().fit(scores, y_valid))
-        calibrator = CalibratedClassifierCV(given, method=method)
-        proba = cross_val_predict(calibrator, scores, y_valid, cv=folds, method="predict_proba")
-        losses[method] = log_loss(y_valid, proba[:, 1], labels=[0, 1])
+        held_out = np.empty_like(churn)
+        for fit_rows, other_rows in folds.split(churn, y_valid):
+            part = fit_calibration(method, churn[fit_rows], y_valid[fit_rows])
+            held_out[other_rows] = part.apply(churn[other_rows])
+        losses[method] = log_loss(y_valid, np.clip(held_out, 0.0, 1.0), labels=[0, 1])
     best = min(losses, key=losses.get)
-    return CalibratedClassifierCV(FrozenEstimator(pipeline), method=best).fit(x_valid, y_valid)
+    return CalibratedPipeline(pipeline, fit_calibration(best, churn, y_valid))
 
 
-class GivenScores(ClassifierMixin, BaseEstimator):
-    """A classifier whose churn probability is its single input column: calibrators
-    fitted through it see exactly what they would see through the pipeline, without
-    the pipeline predicting again for every fold and method. Used only to choose
-    the method; never part of a saved model."""
-
-    def fit(self, scores, y):
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def predict_proba(self, scores) -> np.ndarray:
-        churn = np.asarray(scores, dtype="float64")[:, 0]
-        return np.column_stack([1.0 - churn, churn])
-
-    def predict(self, scores) -> np.ndarray:
-        return (self.predict_proba(scores)[:, 1] >= 0.5).astype(int)
+def fit_calibration(method: str, churn: np.ndarray, y) -> Calibration:
+    """A calibration map of a churn probability fitted on these rows (docs/decisions.md:
+    why not scikit-learn's CalibratedClassifierCV)."""
+    if method == "isotonic":
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(churn, y)
+        return Calibration("isotonic", x=tuple(iso.X_thresholds_), y=tuple(iso.y_thresholds_))
+    if method == "sigmoid":
+        platt = LogisticRegression(C=1e6).fit(log_odds(churn).reshape(-1, 1), y)
+        return Calibration("sigmoid", float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+    raise ValueError(f"unknown calibration {method!r}; choose from {CALIBRATION_METHODS}")
 
 
 def fit_btyd(x_train: pd.DataFrame, seed: int) -> BgNbd:
@@ -199,17 +193,8 @@ def btyd_classifier(
     """The BG/NBD baseline: P(no purchase in the next window_days) for each row,
     recalibrated on the validation snapshot like the other families (a sigmoid of
     its log-odds)."""
-    model = BgNbdChurn(params, window_days)
-    odds = log_odds(model.raw_churn(x_valid)).reshape(-1, 1)
-    platt = LogisticRegression(C=1e6).fit(odds, y_valid)
-    return BgNbdChurn(params, window_days, (platt.coef_[0, 0], platt.intercept_[0]))
-
-
-def inner_pipeline(estimator) -> Pipeline:
-    """The fitted Pipeline inside a (possibly calibrated) estimator."""
-    if isinstance(estimator, CalibratedClassifierCV):
-        return estimator.calibrated_classifiers_[0].estimator.estimator
-    return estimator
+    churn = BgNbdChurn(params, window_days).raw_churn(x_valid)
+    return BgNbdChurn(params, window_days, fit_calibration("sigmoid", churn, y_valid))
 
 
 def hyperparameters(estimator) -> dict[str, object]:
@@ -218,12 +203,11 @@ def hyperparameters(estimator) -> dict[str, object]:
         return {
             **asdict(estimator.params),
             "window_days": estimator.window_days,
-            "calibration": "sigmoid" if estimator.calibration else "none",
+            "calibration": estimator.calibration.method if estimator.calibration else "none",
         }
-    model = inner_pipeline(estimator)[-1]
+    model = estimator.pipeline[-1]
     params = {k: v for k, v in model.get_params().items() if v is not None and k != "missing"}
     if isinstance(model, XGBClassifier) and model.early_stopping_rounds:  # not in a refit
         params["best_iteration"] = model.best_iteration
-    if isinstance(estimator, CalibratedClassifierCV):
-        params["calibration"] = estimator.method
+    params["calibration"] = estimator.calibration.method
     return params

@@ -34,7 +34,7 @@ from modeling.data import (
 )
 from modeling.errors import ModelingError, run_cli
 from modeling.evaluation import CampaignEconomics
-from modeling.lineage import WarehouseIdentity, warehouse_identity
+from modeling.lineage import WarehouseIdentity, read_identity
 from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec, Manifest, TableSpec
 from modeling.registry import (
     CHAMPION,
@@ -219,7 +219,7 @@ def score(args: argparse.Namespace) -> dict:
             raise ModelingError(f"table {table.relation} not found in {db_path}: run `dbt build`")
         as_of = scoring_date(con, args.as_of, spec.time_column)
         features = check_one_build(con, as_of, spec)
-        identity = warehouse_identity(db_path)
+        identity = read_identity(con, db_path)
         name = args.registered_model or identity.model_name
         use_tracking_store()
         version = None if args.model_version is None else str(args.model_version)

@@ -373,26 +373,13 @@ def model_inputs(
     return x, y
 
 
-def fit_and_evaluate(
-    name: str,
-    data: TrainingData,
-    seed: int,
-    economics: evaluation.CampaignEconomics,
-    btyd: BgNbd | None = None,
-    selected: Evaluation | None = None,
-) -> Evaluation:
-    """Fit one model family, pick its F1 threshold on validation, and score the test
-    snapshot: metrics, profit curves and permutation importance. `btyd` (the run's
-    BG/NBD fit) is the baseline family's model and the others' BTYD features. With
-    `selected` (that family's evaluation), refit its configuration on the refit
-    part instead (docs/modeling.md, "Refit on the latest labels")."""
-    x_train, y_train = model_inputs(name, data, "train", btyd)
+def fit_selection(
+    name: str, data: TrainingData, seed: int, btyd: BgNbd | None
+) -> tuple[object, float]:
+    """Fit one model family on train (validation serves early stopping and the
+    calibration) and pick its F1 threshold on validation."""
     x_valid, y_valid = model_inputs(name, data, "valid", btyd)
-    x_test, y_test = model_inputs(name, data, "test", btyd)
-    started = time.perf_counter()
-    if selected is not None:
-        estimator = refit(selected.estimator, *model_inputs(name, data, "refit", btyd), seed)
-    elif name in BTYD_MODELS:
+    if name in BTYD_MODELS:
         if btyd is None:  # prepare_training_data refuses this before any fit
             raise ModelingError(f"{name} needs the BTYD fit of the run")
         estimator = btyd_classifier(btyd, x_valid, y_valid, data.window_days)
@@ -401,13 +388,35 @@ def fit_and_evaluate(
         numeric += list(churn_pyfunc.BTYD_FEATURES) if btyd is not None else []
         categorical = [c for c in data.spec.categorical if c in data.features]
         pipeline = build_pipeline(name, numeric, categorical, seed)
+        x_train, y_train = model_inputs(name, data, "train", btyd)
         estimator = fit(name, pipeline, x_train, y_train, x_valid, y_valid)
+    threshold = evaluation.f1_threshold(y_valid, estimator.predict_proba(x_valid)[:, 1])
+    return estimator, threshold
+
+
+def fit_and_evaluate(
+    name: str,
+    data: TrainingData,
+    seed: int,
+    economics: evaluation.CampaignEconomics,
+    btyd: BgNbd | None = None,
+    selected: Evaluation | None = None,
+    test: tuple[pd.DataFrame, np.ndarray] | None = None,
+) -> Evaluation:
+    """Fit one model family, pick its F1 threshold on validation, and score the test
+    snapshot: metrics, profit curves and permutation importance. `btyd` (the run's
+    BG/NBD fit) is the baseline family's model and the others' BTYD features. With
+    `selected` (that family's evaluation), refit its configuration on the refit
+    part instead, keeping its threshold (docs/modeling.md, "Refit on the latest
+    labels"). `test`: the family's test inputs, when the caller has them."""
+    x_test, y_test = test if test is not None else model_inputs(name, data, "test", btyd)
+    started = time.perf_counter()
+    if selected is not None:
+        estimator = refit(selected.estimator, *model_inputs(name, data, "refit", btyd), seed)
+        threshold = selected.threshold
+    else:
+        estimator, threshold = fit_selection(name, data, seed, btyd)
     fit_seconds = time.perf_counter() - started
-    threshold = (
-        selected.threshold
-        if selected is not None
-        else evaluation.f1_threshold(y_valid, estimator.predict_proba(x_valid)[:, 1])
-    )
     proba = estimator.predict_proba(x_test)[:, 1]
     metrics = {
         f"test_{k}": v
@@ -462,8 +471,8 @@ def log_churn_model(
     btyd_features: dict | None = None,
 ):
     """Log a fitted estimator as a churn model (churn_pyfunc, logged as code, over a
-    skops file of the estimator, or the BG/NBD parameters in its config) to the
-    active run; returns MLflow's ModelInfo."""
+    skops file of the pipeline, or the BG/NBD parameters in its config; the
+    calibration map in its config) to the active run; returns MLflow's ModelInfo."""
     config = {
         "numeric": list(interface.numeric),
         "categorical": list(interface.categorical),
@@ -474,14 +483,15 @@ def log_churn_model(
     if isinstance(estimator, churn_pyfunc.BgNbdChurn):
         config |= {"numeric": list(churn_pyfunc.BTYD_COLUMNS), "categorical": []}
         config |= {"bg_nbd": asdict(estimator.params), "window_days": estimator.window_days}
-        config |= {"calibration": list(estimator.calibration or ()) or None}
+    if estimator.calibration is not None:
+        config["calibration"] = estimator.calibration.to_config()
     used = config["numeric"] + config["categorical"]  # the signature asks for these only
     inputs = Schema([c for c in interface.inputs.inputs if c.name in used])
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = {}
         if "bg_nbd" not in config:
             artifacts[churn_pyfunc.ESTIMATOR_ARTIFACT] = str(Path(tmp) / "estimator.skops")
-            skops.io.dump(estimator, artifacts[churn_pyfunc.ESTIMATOR_ARTIFACT])
+            skops.io.dump(estimator.pipeline, artifacts[churn_pyfunc.ESTIMATOR_ARTIFACT])
         with registry.quiet("mlflow"):  # it announces the input example's validation
             return mlflow.pyfunc.log_model(
                 name=name,
@@ -539,12 +549,12 @@ def train_one(
         for dataset, context in datasets:
             mlflow.log_input(dataset, context=context)
         previous = None if selected is None else selected["evaluation"]
-        result = fit_and_evaluate(name, data, seed, economics, btyd, previous)
+        x_test, y_test = model_inputs(name, data, "test", btyd)
+        result = fit_and_evaluate(name, data, seed, economics, btyd, previous, (x_test, y_test))
         logged = result
         if previous is not None:  # evaluated through the test as_of, logged on all labels
             complete = refit(previous.estimator, *model_inputs(name, data, "complete", btyd), seed)
             logged = replace(result, estimator=complete)
-        x_test, y_test = model_inputs(name, data, "test", btyd)
         model_uri, figures = log_model(run_name, logged, interface, y_test)
         metrics = result.metrics
         print(
@@ -564,7 +574,9 @@ def train_one(
         "proba": result.proba,
         "evaluation": result,
         # What the logged model gives the test rows: the registry's copy must agree.
-        "logged_proba": logged.estimator.predict_proba(x_test)[:, 1],
+        "logged_proba": (
+            result.proba if logged is result else logged.estimator.predict_proba(x_test)[:, 1]
+        ),
     }
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
+from modeling.churn_pyfunc import CalibratedPipeline
 from modeling.lineage import warehouse_identity
 from modeling.train import ModelInterface, log_churn_model
 
@@ -28,7 +29,8 @@ def register_churn_model(
     example = pd.DataFrame({FEATURE: [1.0, 2.0]})
     interface = ModelInterface(Schema([ColSpec("double", FEATURE)]), example, (FEATURE,), ())
     with mlflow.start_run():
-        info = log_churn_model("hand_made", estimator, interface, threshold=0.5)
+        model = CalibratedPipeline(estimator, calibration=None)
+        info = log_churn_model("hand_made", model, interface, threshold=0.5)
     return _register(name, info.model_uri, tags, alias)
 
 

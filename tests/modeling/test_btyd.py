@@ -11,7 +11,14 @@ from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from modeling import registry
 from modeling.btyd import fit_bg_nbd, log_likelihood
-from modeling.churn_pyfunc import BTYD_COLUMNS, PROBABILITY, BgNbd, BgNbdChurn, btyd_inputs
+from modeling.churn_pyfunc import (
+    BTYD_COLUMNS,
+    PROBABILITY,
+    BgNbd,
+    BgNbdChurn,
+    Calibration,
+    btyd_inputs,
+)
 from modeling.train import ModelInterface, log_churn_model
 
 TRUE = BgNbd(r=0.6, alpha=40.0, a=0.8, b=2.5)  # days: a purchase every ~67 days while alive
@@ -91,7 +98,7 @@ def test_a_logged_bg_nbd_model_is_a_pyfunc_and_loads_safely(mlflow_store):
             "segment": ["a", "b", None],
         }
     )
-    model = BgNbdChurn(TRUE, 90, calibration=(1.2, -0.1))
+    model = BgNbdChurn(TRUE, 90, Calibration("sigmoid", slope=1.2, intercept=-0.1))
     example = rows[list(BTYD_COLUMNS)]
     inputs = Schema([ColSpec(AnyType(), c) for c in BTYD_COLUMNS])
     interface = ModelInterface(inputs, example, BTYD_COLUMNS, ())
