@@ -58,6 +58,19 @@ def _driver_sentence(row: pd.Series, descriptions: dict[str, str]) -> str:
     )
 
 
+def _gain_sentence(best: str, gain: dict[str, float]) -> str:
+    """The best model against BG/NBD on the same test rows, with bootstrap intervals."""
+
+    def part(metric: str) -> str:
+        value, low, high = (gain[f"{metric}_difference{s}"] for s in ("", "_low", "_high"))
+        return f"{value:+.4f} (95 % bootstrap interval {low:+.4f} to {high:+.4f})"
+
+    return (
+        f"<p>{html.escape(best)} against the BG/NBD baseline on the same test rows: ROC AUC"
+        f" {part('roc_auc')}, Brier score {part('brier')} (lower is better).</p>"
+    )
+
+
 def render(
     results: dict[str, dict],
     best: str,
@@ -68,8 +81,10 @@ def render(
     primary_metric: str,
     references: dict[str, dict[str, float]] | None = None,
     descriptions: dict[str, str] | None = None,
+    gain_over_btyd: dict[str, float] | None = None,
 ) -> str:
     descriptions = descriptions or {}
+    gain_line = _gain_sentence(best, gain_over_btyd) if gain_over_btyd else ""
     winner = results[best]
     m = winner["metrics"]
     rows = "".join(
@@ -122,6 +137,7 @@ registered as version {decision["version"]} with alias <b>@{decision["alias"]}</
 
 <h2>Model comparison (test snapshot)</h2>
 <table>{header}{rows}</table>
+{gain_line}
 <p class="note">bg_nbd is the buy-till-you-die baseline (BG/NBD, fitted on the training
 snapshots' purchase histories alone). The reference rows are scored on the same test rows:
 the recency rule ranks customers by days since their last order; the oracle, when the

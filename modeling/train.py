@@ -655,10 +655,14 @@ COMPARED_METRICS = ("test_roc_auc", "test_pr_auc", "test_brier", "test_log_loss"
 COMPARED_METRICS += ("test_calibration_error",)
 
 
-def log_comparison(results: dict[str, dict], references: dict[str, dict[str, float]]) -> None:
+def log_comparison(
+    results: dict[str, dict], references: dict[str, dict[str, float]], best: str, y_test
+) -> dict[str, float]:
     """Every model, the BTYD baseline among them, and the references on the same test
     rows, as one table on the parent run (model_comparison.json) and as metrics
-    (test_oracle_roc_auc, test_recency_rule_pr_auc, ...; roc_auc_share_of_oracle)."""
+    (test_oracle_roc_auc, test_recency_rule_pr_auc, ...; roc_auc_share_of_oracle).
+    Returns the best model's gain over BG/NBD with bootstrap intervals (logged as
+    best_vs_bg_nbd_roc_auc_difference[_low, _high], ..._brier_...), when both ran."""
     rows = {name: r["metrics"] for name, r in results.items()} | references
     table = pd.DataFrame(
         [
@@ -670,8 +674,14 @@ def log_comparison(results: dict[str, dict], references: dict[str, dict[str, flo
     for name, metrics in references.items():
         mlflow.log_metrics({k.replace("test_", f"test_{name}_", 1): v for k, v in metrics.items()})
     if "oracle" in references:
-        best = max(r["metrics"]["test_roc_auc"] for r in results.values())
-        mlflow.log_metric("roc_auc_share_of_oracle", best / references["oracle"]["test_roc_auc"])
+        top = max(r["metrics"]["test_roc_auc"] for r in results.values())
+        mlflow.log_metric("roc_auc_share_of_oracle", top / references["oracle"]["test_roc_auc"])
+    baseline = BTYD_MODELS[0]
+    if baseline not in results or results[best]["family"] == baseline:
+        return {}
+    gain = evaluation.paired_bootstrap(y_test, results[best]["proba"], results[baseline]["proba"])
+    mlflow.log_metrics({f"best_vs_{baseline}_{k}": v for k, v in gain.items()})
+    return gain
 
 
 def write_report(path: Path, html: str) -> None:
@@ -770,7 +780,7 @@ def _train_in_run(
     )
     results[best["name"]] = best
     references = reference_metrics(data, settings.db_path)
-    log_comparison(results, references)
+    gain = log_comparison(results, references, best["name"], data.xy("test")[1])
     card = version_card(best, tags, params, names.identity)
     decision = gate(best, data, settings, names, card)
     summary = {name: r["metrics"] for name, r in results.items()}
@@ -783,6 +793,7 @@ def _train_in_run(
         economics=settings.economics,
         primary_metric=settings.primary_metric,
         references=references,
+        gain_over_btyd=gain,
         descriptions={c: v["description"] for c, v in manifest.model()["columns"].items()},
     )
     write_report(settings.report_path, html)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from modeling import evaluation
 from modeling.evaluation import CampaignEconomics
@@ -102,3 +103,29 @@ def test_customer_value_and_expected_value_of_contact():
     np.testing.assert_allclose(value, [0.3 * 365, 0.0])  # an unknown spend is worth nothing
     np.testing.assert_allclose(economics.expected_value(np.array([0.5]), np.array([100.0])), [7.5])
     assert economics.as_params()["economics.offer_cost"] == 5.0
+
+
+def test_weighted_roc_auc_is_roc_auc_with_sample_weights():
+    rng = np.random.default_rng(0)
+    y = (rng.random(500) < 0.3).astype(float)
+    score = np.round(rng.random(500) + 0.3 * y, 2)  # ties included
+    weights = rng.integers(0, 4, 500).astype(float)
+    groups = np.unique(score, return_inverse=True)[1]
+    expected = roc_auc_score(y, score, sample_weight=weights)
+    assert evaluation.weighted_roc_auc(groups, y, weights) == pytest.approx(expected)
+
+
+def test_paired_bootstrap_brackets_the_difference_and_sees_no_gain_between_twins():
+    rng = np.random.default_rng(1)
+    truth = rng.random(3000)
+    y = (rng.random(3000) < truth).astype(int)
+    good, weak = truth, np.clip(truth + rng.normal(0, 0.3, 3000), 0, 1)
+    result = evaluation.paired_bootstrap(y, good, weak)
+    assert result["roc_auc_difference"] == pytest.approx(
+        roc_auc_score(y, good) - roc_auc_score(y, weak)
+    )
+    assert 0 < result["roc_auc_difference_low"] < result["roc_auc_difference"]
+    assert result["roc_auc_difference"] < result["roc_auc_difference_high"]
+    assert result["brier_difference_high"] < 0  # the truth is the better probability
+    twins = evaluation.paired_bootstrap(y, good, good.copy())
+    assert twins["roc_auc_difference_low"] == twins["roc_auc_difference_high"] == 0

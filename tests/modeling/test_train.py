@@ -94,7 +94,18 @@ def test_training_logs_metrics_artifacts_lineage_and_a_champion(
     assert set(table["model"]) == {*MODEL_NAMES, refit, "recency_rule"}
     assert 0.5 < parent.data.metrics["test_recency_rule_roc_auc"] < 1
     assert "test_oracle_roc_auc" not in parent.data.metrics
-    assert (tmp_path / "report.html").read_text().count("<img") >= 7
+    report_html = (tmp_path / "report.html").read_text()
+    assert report_html.count("<img") >= 7
+    # The best model's gain over BG/NBD, with a bootstrap interval, in MLflow and the report.
+    gain = {k: v for k, v in parent.data.metrics.items() if k.startswith("best_vs_bg_nbd_")}
+    for metric in ("roc_auc", "brier"):
+        low, value, high = (
+            gain[f"best_vs_bg_nbd_{metric}_difference{s}"] for s in ("_low", "", "_high")
+        )
+        assert low <= value <= high
+    assert (
+        f"ROC AUC {gain['best_vs_bg_nbd_roc_auc_difference']:+.4f} (95 % bootstrap" in report_html
+    )
 
     children = child_runs(client, parent.info.run_id)
     assert {c.data.tags["mlflow.runName"] for c in children} == {
