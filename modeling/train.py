@@ -1,5 +1,7 @@
-"""Train churn models out of time on the snapshot mart and log them to MLflow with
-their dbt lineage; register the best one and move `champion` only if it wins.
+"""Train churn models out of time on the snapshot mart, logged to MLflow with lineage.
+
+Each run logs every model with its dbt lineage, registers the best one and moves
+`champion` only if it wins.
 
     python -m modeling.train [--models xgboost ...] [--seed 42] [--test-snapshots 1]
 
