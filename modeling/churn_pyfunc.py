@@ -134,12 +134,13 @@ class Calibration:
         return 1.0 / (1.0 + np.exp(-(self.slope * log_odds(churn) + self.intercept)))
 
     def to_config(self) -> dict:
+        """Plain floats and lists: the model's config is written as YAML."""
         return {
             "method": self.method,
-            "slope": self.slope,
-            "intercept": self.intercept,
-            "x": list(self.x),
-            "y": list(self.y),
+            "slope": float(self.slope),
+            "intercept": float(self.intercept),
+            "x": [float(v) for v in self.x],
+            "y": [float(v) for v in self.y],
         }
 
     @classmethod

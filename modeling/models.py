@@ -171,7 +171,8 @@ def fit_calibration(method: str, churn: np.ndarray, y) -> Calibration:
     why not scikit-learn's CalibratedClassifierCV)."""
     if method == "isotonic":
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(churn, y)
-        return Calibration("isotonic", x=tuple(iso.X_thresholds_), y=tuple(iso.y_thresholds_))
+        xs, ys = (tuple(map(float, p)) for p in (iso.X_thresholds_, iso.y_thresholds_))
+        return Calibration("isotonic", x=xs, y=ys)
     if method == "sigmoid":
         platt = LogisticRegression(C=1e6).fit(log_odds(churn).reshape(-1, 1), y)
         return Calibration("sigmoid", float(platt.coef_[0, 0]), float(platt.intercept_[0]))
