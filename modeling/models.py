@@ -42,9 +42,10 @@ BTYD_FIT_ROWS = 200_000
 CALIBRATION_METHODS = ("sigmoid", "isotonic")
 CALIBRATION_FOLDS = 5
 # Rows each forest tree is grown on, at most: beyond this, more rows per tree
-# add fit time for no gain (benchmark: half of 818k rows per tree, 233 s, test
-# PR AUC 0.808; 200k of 981k rows, 137 s, 0.808).
-FOREST_ROWS_PER_TREE = 200_000
+# add fit time for no gain (benchmark at 981k training rows: half of 818k rows
+# per tree, 233 s, test PR AUC 0.808; 200k, 137-186 s, 0.808-0.809; 100k: see
+# benchmarks/README.md). Shops under 200k training rows are not affected.
+FOREST_ROWS_PER_TREE = 100_000
 FOREST_SAMPLE_SHARE = 0.5  # of the training rows per tree, up to FOREST_ROWS_PER_TREE
 
 
