@@ -40,7 +40,9 @@ def _run_manifest() -> dict:
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
-        self.db_path = Path(self.creds.path) if self.creds and self.creds.path else None
+        # Absolute: the published views name their Parquet files by this path, and
+        # DuckDB resolves a relative one against each reader's working directory.
+        self.db_path = Path(self.creds.path).resolve() if self.creds and self.creds.path else None
         if self.db_path is not None:
             hold_for_process(self.db_path)
 
