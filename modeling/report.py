@@ -67,7 +67,9 @@ def _gain_sentence(best: str, gain: dict[str, float]) -> str:
 
     return (
         f"<p>{html.escape(best)} against the BG/NBD baseline on the same test rows: ROC AUC"
-        f" {part('roc_auc')}, Brier score {part('brier')} (lower is better).</p>"
+        f" {part('roc_auc')}, Brier score {part('brier')} (lower is better). BG/NBD is"
+        " fitted on the training snapshots; a <code>_refit</code> model learned from every"
+        " snapshot whose labels end by the test date.</p>"
     )
 
 

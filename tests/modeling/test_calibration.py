@@ -3,13 +3,17 @@ build: whatever the model's distortion, the calibrated probabilities are the tru
 the map is plain numbers that survive the model's config."""
 
 import numpy as np
+import pandas as pd
 import pytest
+import skops.io
 import yaml
 from scipy.special import expit, logit
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 
-from modeling.churn_pyfunc import Calibration
-from modeling.models import calibrate, fit_calibration
+from modeling.churn_pyfunc import BTYD_COLUMNS, Calibration, ChurnModel
+from modeling.models import build_pipeline, calibrate, fit_calibration
 
 
 class Distorted:
@@ -69,3 +73,26 @@ def test_the_map_is_numbers_that_survive_the_config():
     # BG/NBD versions logged before isotonic maps existed: [slope, intercept].
     assert Calibration.from_config([1.2, -0.1]) == Calibration("sigmoid", 1.2, -0.1)
     assert Calibration.from_config(None) is None
+
+
+def test_versions_logged_with_scikit_learns_calibrator_still_load(tmp_path):
+    """Before 2026-12-02 the skops file held a CalibratedClassifierCV (either method)
+    and BG/NBD's config a bare [slope, intercept]: both still load and predict."""
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame({"a": rng.normal(size=400), "c": rng.choice(["p", "q"], 400)})
+    y = (rng.random(400) < expit(x["a"])).astype(int)
+    pipeline = build_pipeline("xgboost", ["a"], ["c"], seed=0, threads=1)
+    pipeline[-1].set_params(n_estimators=5, early_stopping_rounds=None)
+    pipeline.fit(x[:300], y[:300])
+    config = {"numeric": ["a"], "categorical": ["c"], "threshold": 0.5}
+    for method in ("sigmoid", "isotonic"):
+        legacy = CalibratedClassifierCV(FrozenEstimator(pipeline), method=method)
+        legacy.fit(x[300:], y[300:])
+        path = tmp_path / f"{method}.skops"
+        skops.io.dump(legacy, path)
+        model = ChurnModel().configure(path, config)
+        np.testing.assert_allclose(model.churn_probability(x), legacy.predict_proba(x)[:, 1])
+    old_btyd = {**config, "numeric": list(BTYD_COLUMNS), "categorical": []}
+    old_btyd |= {"bg_nbd": {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 2.0}, "window_days": 90}
+    model = ChurnModel().configure(None, old_btyd | {"calibration": [1.2, -0.1]})
+    assert model.estimator.calibration == Calibration("sigmoid", 1.2, -0.1)
