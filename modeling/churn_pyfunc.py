@@ -151,13 +151,12 @@ class Calibration:
             return None
         if isinstance(config, list | tuple):
             return cls("sigmoid", *map(float, config))
-        floats = [float(v) for v in config.get("x", ())], [float(v) for v in config.get("y", ())]
         return cls(
             str(config["method"]),
             float(config.get("slope", 1.0)),
             float(config.get("intercept", 0.0)),
-            tuple(floats[0]),
-            tuple(floats[1]),
+            tuple(map(float, config.get("x", ()))),
+            tuple(map(float, config.get("y", ()))),
         )
 
 
@@ -221,7 +220,8 @@ class ChurnModel(PythonModel):
             self.estimator = BgNbdChurn(params, config["window_days"], calibration)
         else:
             self.estimator = skops.io.load(estimator_path, trusted=list(TRUSTED_TYPES))
-            if calibration is not None:  # versions logged before 2026-12-02 hold their own
+            # No map: a version logged before 2026-12-02, whose file holds its calibrator.
+            if calibration is not None:
                 self.estimator = CalibratedPipeline(self.estimator, calibration)
         self.numeric = list(config["numeric"])
         self.categorical = list(config["categorical"])

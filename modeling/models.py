@@ -162,7 +162,7 @@ def calibrate(pipeline: Pipeline, x_valid: pd.DataFrame, y_valid) -> CalibratedP
         for fit_rows, other_rows in folds.split(churn, y_valid):
             part = fit_calibration(method, churn[fit_rows], y_valid[fit_rows])
             held_out[other_rows] = part.apply(churn[other_rows])
-        losses[method] = log_loss(y_valid, np.clip(held_out, 0.0, 1.0), labels=[0, 1])
+        losses[method] = log_loss(y_valid, held_out, labels=[0, 1])  # maps stay in [0, 1]
     best = min(losses, key=losses.get)
     return CalibratedPipeline(pipeline, fit_calibration(best, churn, y_valid))
 

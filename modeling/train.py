@@ -657,14 +657,10 @@ COMPARED_METRICS = ("test_roc_auc", "test_pr_auc", "test_brier", "test_log_loss"
 COMPARED_METRICS += ("test_calibration_error",)
 
 
-def log_comparison(
-    results: dict[str, dict], references: dict[str, dict[str, float]], best: str, y_test
-) -> dict[str, float]:
+def log_comparison(results: dict[str, dict], references: dict[str, dict[str, float]]) -> None:
     """Every model, the BTYD baseline among them, and the references on the same test
     rows, as one table on the parent run (model_comparison.json) and as metrics
-    (test_oracle_roc_auc, test_recency_rule_pr_auc, ...; roc_auc_share_of_oracle).
-    Returns the best model's gain over BG/NBD with bootstrap intervals (logged as
-    best_vs_bg_nbd_roc_auc_difference[_low, _high], ..._brier_...), when both ran."""
+    (test_oracle_roc_auc, test_recency_rule_pr_auc, ...; roc_auc_share_of_oracle)."""
     rows = {name: r["metrics"] for name, r in results.items()} | references
     table = pd.DataFrame(
         [
@@ -678,6 +674,11 @@ def log_comparison(
     if "oracle" in references:
         top = max(r["metrics"]["test_roc_auc"] for r in results.values())
         mlflow.log_metric("roc_auc_share_of_oracle", top / references["oracle"]["test_roc_auc"])
+
+
+def log_gain_over_btyd(results: dict[str, dict], best: str, y_test) -> dict[str, float]:
+    """The best model's gain over BG/NBD with bootstrap intervals, logged as
+    best_vs_bg_nbd_roc_auc_difference[_low, _high] and ..._brier_..., when both ran."""
     baseline = BTYD_MODELS[0]
     if baseline not in results or results[best]["family"] == baseline:
         return {}
@@ -782,7 +783,8 @@ def _train_in_run(
     )
     results[best["name"]] = best
     references = reference_metrics(data, settings.db_path)
-    gain = log_comparison(results, references, best["name"], data.xy("test")[1])
+    log_comparison(results, references)
+    gain = log_gain_over_btyd(results, best["name"], data.xy("test")[1])
     card = version_card(best, tags, params, names.identity)
     decision = gate(best, data, settings, names, card)
     summary = {name: r["metrics"] for name, r in results.items()}
