@@ -1,4 +1,5 @@
-"""How ids are normalised, as one SQL expression for DuckDB.
+"""How ids are normalised: one SQL expression for DuckDB, and the same steps in
+Python for Spark (a SQL function there: Spark has no NFC normalisation).
 
 A shop's exports write the same customer id in several ways: with zero-width
 or control characters, non-breaking or ideographic spaces, full-width digits
@@ -22,6 +23,9 @@ the full expression costs several string passes per row.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 FULL_WIDTH = "".join(chr(code) for code in range(0xFF01, 0xFF5F)) + "\u3000"
 ASCII = "".join(chr(code) for code in range(0x21, 0x7F)) + " "
 # Removed: C0 and C1 controls, zero-width and bidi marks, line/paragraph
@@ -42,3 +46,25 @@ def normalized_id_sql(expression: str) -> str:
     text = f"regexp_replace(nfc_normalize({text}), '{REMOVED}', '', 'g')"
     text = f"nullif(trim(regexp_replace({text}, '{SPACES}', ' ', 'g')), '')"
     return f"case when regexp_full_match({value}, '{PLAIN}') then {value} else {text} end"
+
+
+def _python_pattern(pattern: str) -> str:
+    r"""A pattern of the SQL above in Python's syntax (\x{hhhh} is \uhhhh there)."""
+    return re.sub(r"\\x\{([0-9a-f]+)\}", lambda code: f"\\u{int(code[1], 16):04x}", pattern)
+
+
+_TO_ASCII = str.maketrans(FULL_WIDTH, ASCII)
+_REMOVED = re.compile(_python_pattern(REMOVED))
+_SPACES = re.compile(_python_pattern(SPACES))
+_PLAIN = re.compile(PLAIN)
+
+
+def normalize_id(value: str | None) -> str | None:
+    """normalized_id_sql in Python (Spark's `churn_normalize_id`), step for step."""
+    if value is None or _PLAIN.fullmatch(value):
+        return value
+    text = value.translate(_TO_ASCII)
+    if not text.isascii():  # DuckDB's NFC of non-ASCII text ends at a NUL character
+        text = unicodedata.normalize("NFC", text.split("\x00", 1)[0])
+    text = _REMOVED.sub("", text)
+    return _SPACES.sub(" ", text).strip(" ") or None

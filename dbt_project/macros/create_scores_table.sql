@@ -8,6 +8,10 @@
   also reads (from the manifest).
 #}
 {% macro create_scores_table() %}
+    {{ return(adapter.dispatch('create_scores_table', 'churn')()) }}
+{% endmacro %}
+
+{% macro default__create_scores_table() %}
     {% if execute %}
         {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
         {% set columns = [] %}
@@ -19,4 +23,20 @@
             {{ columns | join(' not null, ') }} not null
         );
     {% endif %}
+{% endmacro %}
+
+{# Spark: one statement per query (dbt-spark runs one), Parquet, and no NOT NULL
+   (Hive tables do not keep it). #}
+{% macro spark__create_scores_table() %}
+    {% if execute %}
+        {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
+        {% set columns = [] %}
+        {% for column in scores.columns.values() %}
+            {% do columns.append(column.name ~ ' ' ~ column.data_type) %}
+        {% endfor %}
+        {% do run_query('create database if not exists ' ~ scores.schema) %}
+        {% do run_query('create table if not exists ' ~ scores.schema ~ '.' ~ scores.identifier
+            ~ ' (' ~ columns | join(', ') ~ ') using parquet') %}
+    {% endif %}
+    {{ return('') }}
 {% endmacro %}

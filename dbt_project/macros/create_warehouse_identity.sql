@@ -6,6 +6,10 @@
   scoring read it from the published marts to keep each shop's models apart.
 #}
 {% macro create_warehouse_identity() %}
+    {{ return(adapter.dispatch('create_warehouse_identity', 'churn')()) }}
+{% endmacro %}
+
+{% macro default__create_warehouse_identity() %}
     {% if execute %}
         {% set identity = graph.sources['source.' ~ project_name ~ '.warehouse.warehouse_identity'] %}
         {% set relation = identity.schema ~ '.' ~ identity.identifier %}
@@ -21,4 +25,23 @@
             cast(current_timestamp at time zone 'UTC' as timestamp)
         where not exists (select 1 from {{ relation }});
     {% endif %}
+{% endmacro %}
+
+{# Spark: one statement per query; the name is the Spark warehouse folder's
+   (CHURN_WAREHOUSE_NAME, set by featurestore.spark). #}
+{% macro spark__create_warehouse_identity() %}
+    {% if execute %}
+        {% set identity = graph.sources['source.' ~ project_name ~ '.warehouse.warehouse_identity'] %}
+        {% set relation = identity.schema ~ '.' ~ identity.identifier %}
+        {% set name = env_var('CHURN_WAREHOUSE_NAME', 'spark') | lower %}
+        {% do run_query('create database if not exists ' ~ identity.schema) %}
+        {% do run_query('create table if not exists ' ~ relation ~ ' (warehouse_id string,'
+            ~ ' warehouse_name string, created_at timestamp) using parquet') %}
+        {% if run_query('select count(*) from ' ~ relation).columns[0].values()[0] == 0 %}
+            {% do run_query('insert into ' ~ relation ~ " select uuid(), '"
+                ~ (modules.re.sub('[^a-z0-9]+', '-', name).strip('-') or 'warehouse')
+                ~ "', current_timestamp()") %}
+        {% endif %}
+    {% endif %}
+    {{ return('') }}
 {% endmacro %}

@@ -101,7 +101,7 @@ model:
 columns:
   - name: customer_id
     role: id
-    type: varchar
+    type: string
     doc: customer_id
     tests:
       - not_null
@@ -111,14 +111,14 @@ columns:
     type: date
     doc: as_of
     tests: [not_null]
-  - {name: segment, role: feature, kind: categorical, type: varchar, doc: segment, tests: [not_null]}
+  - {name: segment, role: feature, kind: categorical, type: string, doc: segment, tests: [not_null]}
   - name: acquisition_channel
     role: feature
     kind: categorical
-    type: varchar
+    type: string
     doc: acquisition_channel
     tests: [not_null]
-  - {name: country, role: feature, kind: categorical, type: varchar, doc: country, tests: [not_null]}
+  - {name: country, role: feature, kind: categorical, type: string, doc: country, tests: [not_null]}
   - name: days_since_last_order
     type: bigint
     description: "Recency: days from the last completed order to as_of (at least 0)."
@@ -283,7 +283,7 @@ columns:
     tests: [not_null]
   - name: features_sha256
     role: metadata
-    type: varchar
+    type: string
     description: >
       The features hash of the code and vars that built this row
       (warehouse.lineage): training compares it with the manifest it reads.

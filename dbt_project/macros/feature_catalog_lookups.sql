@@ -109,7 +109,7 @@
     {%- elif spec.aggregate in ['min', 'max'] -%}
         {%- set aggregate = spec.aggregate ~ '(' ~ expression ~ ')' -%}
     {%- elif spec.aggregate == 'latest' -%}
-        {%- set aggregate = 'arg_max(' ~ expression ~ ', ' ~ event_time ~ ')' -%}
+        {%- set aggregate = 'max_by(' ~ expression ~ ', ' ~ event_time ~ ')' -%}
     {%- else -%}
         {{ catalog_fail('measure ' ~ name ~ ': ' ~ spec.aggregate ~ ' has no plain aggregate') }}
     {%- endif -%}

@@ -5,5 +5,15 @@
   literals without a rowid, can override it.
 #}
 {% macro raw_rowid() -%}
+    {{ return(adapter.dispatch('raw_rowid', 'churn')()) }}
+{%- endmacro %}
+
+{% macro default__raw_rowid() -%}
     rowid
+{%- endmacro %}
+
+{# Spark tables have no rowid: the raw Parquet carries the DuckDB row's
+   (warehouse.spark.export_raw). #}
+{% macro spark__raw_rowid() -%}
+    _raw_rowid
 {%- endmacro %}

@@ -51,6 +51,17 @@
    rebuild_after (snapshots after this date are rebuilt; none: only new ones).
    'full' wherever there is no plan (parsing, unit tests, other commands). #}
 {% macro refresh_plan() %}
+    {{ return(adapter.dispatch('refresh_plan', 'churn')()) }}
+{% endmacro %}
+
+{# Spark builds are full rebuilds: the refresh state needs UPDATE, DELETE and
+   row ids, which Parquet tables without Delta do not have (docs/spark.md). #}
+{% macro spark__refresh_plan() %}
+    {{ return({'mode': 'full', 'reason': 'Spark builds are full rebuilds (incremental refresh is DuckDB only for now)', 'previous_build_id': none,
+               'rebuild_after': none}) }}
+{% endmacro %}
+
+{% macro default__refresh_plan() %}
     {% set plan = {'mode': 'full', 'reason': 'no refresh plan', 'previous_build_id': none,
                    'rebuild_after': none} %}
     {% if execute and refresh_state_exists() %}
@@ -130,6 +141,17 @@
 
 {# on-run-start: decide this run's refresh and say it in one line. #}
 {% macro plan_refresh() %}
+    {{ return(adapter.dispatch('plan_refresh', 'churn')()) }}
+{% endmacro %}
+
+{% macro spark__plan_refresh() %}
+    {% if execute and flags.WHICH in ['build', 'run', 'retry'] %}
+        {% do log('refresh: full rebuild: ' ~ refresh_plan().reason, info=true) %}
+    {% endif %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro default__plan_refresh() %}
     {% if not execute %}{{ return('') }}{% endif %}
     {% do run_query(refresh_state_ddl()) %}
     {% if flags.WHICH not in ['build', 'run', 'retry'] %}{{ return('') }}{% endif %}

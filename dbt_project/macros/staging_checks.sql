@@ -14,11 +14,11 @@
 {# The checked double as money or a count; NULL where it cannot be represented
    (non-finite, or beyond the type), which the checks reject anyway. #}
 {% macro as_amount(column) -%}
-    case when isfinite({{ column }}) and abs({{ column }}) < 1e16 then cast({{ column }} as decimal(18, 2)) end
+    case when {{ is_finite(column) }} and abs({{ column }}) < 1e16 then cast({{ column }} as decimal(18, 2)) end
 {%- endmacro %}
 
 {% macro as_count(column) -%}
-    case when isfinite({{ column }}) and abs({{ column }}) < 2147483648 then cast({{ column }} as integer) end
+    case when {{ is_finite(column) }} and abs({{ column }}) < 2147483648 then cast({{ column }} as integer) end
 {%- endmacro %}
 
 {# The first checks of every event row, in the order that names it: its id,
@@ -42,6 +42,10 @@
 {# Numbers of a row: all present, all finite, none negative. `when` branches. #}
 {% macro number_checks(columns) %}
     when {{ columns | join(' is null or ') }} is null then 'missing_value'
-    when not (isfinite({{ columns | join(') and isfinite(') }})) then 'non_finite_value'
+    when not (
+        {%- for column in columns %}
+            {{ is_finite(column) }}{% if not loop.last %} and{% endif %}
+        {%- endfor %}
+    ) then 'non_finite_value'
     when {{ columns | join(' < 0 or ') }} < 0 then 'negative_value'
 {% endmacro %}

@@ -43,40 +43,51 @@
     {% endif %}
 {% endfor %}
 {% set parts = [] %}
+{#- Each part's measure columns, and all of them in order: the parts are stacked
+    on one column list, each filling the others' measures with null. -#}
+{% set part_columns = {} %}
+{% set measure_columns = [] %}
 
 with spine as (
     select * from {{ ref('int_snapshots_to_build') }}
 ),
 
-calendar as (
+days as (
     -- Every day from (the longest window + 1 day) before the first as_of to the
-    -- last as_of, with the first snapshot strictly after it. A few hundred rows,
-    -- so placing tens of millions of events is an equality lookup, not an as-of
-    -- or range join. Days on or after the last as_of have no row.
-    select
-        cast(series.day as date) as calendar_day,
-        next_snapshot.snapshot_index as next_snapshot_index
+    -- last as_of. A few hundred rows.
+    select cast(series.day as date) as calendar_day
     from (
         select
             min(as_of) as first_as_of,
             max(as_of) as last_as_of
         from spine
     ) as bounds
-    cross join
-        generate_series(
-            cast(
-                {{ dbt.dateadd('day', -1 - windows | max, 'bounds.first_as_of') }}
-                as timestamp
-            ),
-            cast(bounds.last_as_of as timestamp),
-            interval 1 day
-        ) as series (day)
-    asof inner join spine as next_snapshot on cast(series.day as date) < next_snapshot.as_of
+    {{ timestamp_series(
+        'cast(' ~ dbt.dateadd('day', -1 - windows | max, 'bounds.first_as_of') ~ ' as timestamp)',
+        'cast(bounds.last_as_of as timestamp)',
+        'interval 1 day',
+        'series',
+        'day',
+    ) }}
+),
+
+calendar as (
+    -- Each day with the first snapshot strictly after it (the smallest index of
+    -- the later ones), so placing tens of millions of events is an equality
+    -- lookup, not an as-of or range join. Days on or after the last as_of have
+    -- no row.
+    select
+        days.calendar_day,
+        min(next_snapshot.snapshot_index) as next_snapshot_index
+    from days
+    inner join spine as next_snapshot on days.calendar_day < next_snapshot.as_of
+    group by days.calendar_day
 ),
 
 {% for source, measures in per_event.items() %}
     {% set spec = catalog.event_sources[source] %}
     {% do parts.append(source ~ '_buckets') %}
+    {% do part_columns.update({source ~ '_buckets': []}) %}
     {#- (aggregate, column): a `latest` measure also needs the time of its latest event. -#}
     {% set aggregates = [] %}
     {% for name, measure in measures %}
@@ -84,11 +95,13 @@ calendar as (
         {% do aggregates.append((
             catalog_aggregate(name, measure, event_time), catalog_sum_column(name, measure)
         )) %}
+        {% do part_columns[source ~ '_buckets'].append(catalog_sum_column(name, measure)) %}
         {% if measure.aggregate == 'latest' %}
             {% do aggregates.append((
                 'max(' ~ event_time ~ ') filter (where ' ~ measure.get('where', 'true') ~ ')',
                 name ~ '_at'
             )) %}
+            {% do part_columns[source ~ '_buckets'].append(name ~ '_at') %}
         {% endif %}
     {% endfor %}
 
@@ -110,6 +123,7 @@ calendar as (
 {% for name, measure in daily %}
     {% set spec = catalog.event_sources[measure.source] %}
     {% do parts.append(name ~ '_buckets') %}
+    {% do part_columns.update({name ~ '_buckets': [name]}) %}
     {{ name }}_days as (
         select
             customer_key,
@@ -132,23 +146,34 @@ calendar as (
     ),
 {% endfor %}
 
-stacked as (
-    {% for part in parts %}
-        select * from {{ part }}
-        {% if not loop.last %}union all by name{% endif %}
+{% for part in parts %}
+    {% for column in part_columns[part] if column not in measure_columns %}
+        {% do measure_columns.append(column) %}
     {% endfor %}
-),
+{% endfor %}
 
 final as (
-    -- Each source leaves the other sources' measures null: make them 0.
-    select
-        * replace (
-            {% for column in additive_columns %}
-                cast(coalesce({{ column }}, 0) as bigint) as {{ column }}
+    -- Each source leaves the other sources' measures null: additive ones are 0.
+    {% for part in parts %}
+        select
+            customer_key,
+            event_source,
+            seen_index,
+            {% for days in windows %}
+                out_{{ days }}_index,
+            {% endfor %}
+            {% for column in measure_columns %}
+                {% set value = column if column in part_columns[part] else 'null' %}
+                {% if column in additive_columns %}
+                    cast(coalesce({{ value }}, 0) as bigint) as {{ column }}
+                {%- else %}
+                    {{ value }} as {{ column }}
+                {%- endif %}
                 {%- if not loop.last %},{% endif %}
             {% endfor %}
-        )
-    from stacked
+        from {{ part }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
 select * from final

@@ -25,12 +25,14 @@
 {% set extremes = catalog_measures(catalog, additive=false) %}
 {% set window_measures = {} %}
 {% set left_columns = [] %}
+{% set left_of = {} %}
 {% for name, spec in catalog_measures(catalog, additive=true) %}
     {% set column = catalog_sum_column(name, spec) %}
     {% do additive.append((name, column)) %}
     {% for days in catalog_windows_of(catalog, name) %}
         {% do window_measures.setdefault(days, []).append(column) %}
         {% do left_columns.append(column ~ '_left_' ~ days ~ 'd') %}
+        {% do left_of.update({column ~ '_left_' ~ days ~ 'd': (column, days)}) %}
     {% endfor %}
 {% endfor %}
 
@@ -49,7 +51,7 @@ added as (
         {% endfor %}
         {% for name, spec in extremes %}
             {% if spec.aggregate == 'latest' %}
-                arg_max({{ name }}, {{ name }}_at) as {{ name }},
+                max_by({{ name }}, {{ name }}_at) as {{ name }},
                 max({{ name }}_at) as {{ name }}_at
             {%- else %}
                 {{ spec.aggregate }}({{ name }}) as {{ name }}
@@ -60,19 +62,27 @@ added as (
     group by customer_key, seen_index
 ),
 
+-- One part per window, on one column list: a part leaves the other windows'
+-- columns null.
 leaving as (
     {% for days, columns in window_measures | dictsort %}
         select
             customer_key,
             greatest(seen_index, out_{{ days }}_index) as snapshot_index,
-            {% for column in columns %}
-                {{ column }} as {{ column }}_left_{{ days }}d{% if not loop.last %},{% endif %}
+            {% for column in left_columns %}
+                {% set measure, left_days = left_of[column] %}
+                {% if left_days == days %}
+                    {{ measure }} as {{ column }}
+                {%- else %}
+                    cast(null as bigint) as {{ column }}
+                {%- endif %}
+                {%- if not loop.last %},{% endif %}
             {% endfor %}
         from {{ ref('int_customer_activity_buckets') }}
         where
             out_{{ days }}_index is not null
             and ({{ columns | join(' <> 0 or ') }} <> 0)
-        {% if not loop.last %}union all by name{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -135,7 +145,7 @@ running as (
         {% endfor %}
         {% for name, spec in extremes %}
             {% if spec.aggregate == 'latest' %}
-                arg_max({{ name }}, {{ name }}_at) over known_so_far as {{ name }}
+                max_by({{ name }}, {{ name }}_at) over known_so_far as {{ name }}
             {%- else %}
                 {{ spec.aggregate }}({{ name }}) over known_so_far as {{ name }}
             {%- endif %}

@@ -1,2 +1,6 @@
-{{ config(materialized='incremental', unique_key='raw_rowid', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized=incremental_on_duckdb(),
+    unique_key='raw_rowid',
+    incremental_strategy='delete+insert',
+) }}
 {{ validate_against_customers('stg_shop__site_visits', 'visit_id', 'visited_at') }}

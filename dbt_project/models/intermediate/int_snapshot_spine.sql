@@ -8,6 +8,18 @@
   snapshots (a var mistake, or dates the quarantine did not catch), stops the
   build here, before any snapshot is computed.
 #}
+{% set starts_after_it_ends %}
+    'the snapshot schedule starts (' || bounds.snapshot_start
+    || ') after it ends (' || bounds.snapshot_end
+    || '): check the vars snapshot_start and snapshot_end'
+{% endset %}
+{% set too_many_snapshots %}
+    'the snapshot schedule has ' || schedule.snapshots || ' snapshots ('
+    || bounds.snapshot_start || ' to ' || bounds.snapshot_end
+    || '), more than max_snapshots ({{ var('max_snapshots') }}): check the'
+    || ' vars snapshot_start, snapshot_end and snapshot_interval, and the'
+    || ' dates in marts.quarantined_rows, or raise max_snapshots'
+{% endset %}
 
 with orders as (
     select ordered_at from {{ ref('int_orders_validated') }}
@@ -31,12 +43,13 @@ bounds as (
 scheduled as (
     select cast(series.as_of as date) as as_of
     from bounds
-    cross join
-        generate_series(
-            cast(bounds.snapshot_start as timestamp),
-            cast(bounds.snapshot_end as timestamp),
-            interval '{{ var("snapshot_interval") | replace("'", "''") }}'
-        ) as series (as_of)
+    {{ timestamp_series(
+        'cast(bounds.snapshot_start as timestamp)',
+        'cast(bounds.snapshot_end as timestamp)',
+        "interval '" ~ var('snapshot_interval') | replace("'", "''") ~ "'",
+        'series',
+        'as_of',
+    ) }}
     union
     select snapshot_end as as_of from bounds
 ),
@@ -68,19 +81,9 @@ guarded as (
     where
         case
             when bounds.snapshot_start > bounds.snapshot_end
-                then error(
-                    'the snapshot schedule starts (' || bounds.snapshot_start
-                    || ') after it ends (' || bounds.snapshot_end
-                    || '): check the vars snapshot_start and snapshot_end'
-                )
+                then {{ raise_error(starts_after_it_ends) }}
             when schedule.snapshots > {{ var('max_snapshots') }}
-                then error(
-                    'the snapshot schedule has ' || schedule.snapshots || ' snapshots ('
-                    || bounds.snapshot_start || ' to ' || bounds.snapshot_end
-                    || '), more than max_snapshots ({{ var('max_snapshots') }}): check the'
-                    || ' vars snapshot_start, snapshot_end and snapshot_interval, and the'
-                    || ' dates in marts.quarantined_rows, or raise max_snapshots'
-                )
+                then {{ raise_error(too_many_snapshots) }}
             else true
         end
 )

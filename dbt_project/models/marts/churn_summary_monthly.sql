@@ -18,7 +18,7 @@ final as (
         cast(sum(churned) as bigint) as churned_customers,
         avg(churned) as churn_rate,
         -- Averaged exactly (as decimal), so a rebuild gives the same digits.
-        avg(cast(revenue_180d as decimal(18, 2))) as avg_revenue_180d,
+        cast(avg(cast(revenue_180d as decimal(18, 2))) as double) as avg_revenue_180d,
         avg(orders_90d) as avg_orders_90d,
         avg(cast(is_loyalty_member as integer)) as loyalty_member_share
     from snapshots

@@ -23,7 +23,8 @@
 {{ config(
     materialized='incremental',
     unique_key='as_of',
-    incremental_strategy='delete+insert',
+    incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
+    partition_by=['as_of'] if target.type == 'spark' else none,
     on_schema_change='fail',
     pre_hook="{{ drop_replaced_snapshots() }}",
     post_hook="{{ relabel_kept_snapshots() }}",
@@ -80,15 +81,7 @@ active as (
 
 -- The label looks at all orders, whenever they were loaded: it is the outcome.
 next_orders as (
-    select
-        active.customer_key,
-        active.snapshot_index,
-        completed_orders.ordered_at as next_order_at
-    from active
-    asof left join completed_orders
-        on
-            active.customer_key = completed_orders.customer_key
-            and active.as_of <= completed_orders.ordered_at
+    {{ next_event('active', 'completed_orders', 'customer_key', 'ordered_at', 'next_order_at') }}
 ),
 
 -- Every column that is not a measure total of the catalog is written out here,
@@ -101,11 +94,11 @@ features as (
         customers.acquisition_channel,
         customers.country,
         -- Derived features: ratios, recency, rhythm and trends of the totals.
-        {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
+        cast({{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }} as bigint)
             as days_since_last_order,
-        {{ dbt.datediff('active.first_order_date', 'active.as_of', 'day') }}
+        cast({{ dbt.datediff('active.first_order_date', 'active.as_of', 'day') }} as bigint)
             as days_since_first_order,
-        {{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as tenure_days,
+        cast({{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as bigint) as tenure_days,
         cast(active.revenue_lifetime as double) / active.orders_lifetime as avg_order_value,
         cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
         case
@@ -154,7 +147,7 @@ features as (
                 then active.session_seconds_90d / 60.0 / active.visits_90d
             else 0
         end as avg_session_minutes_90d,
-        {{ dbt.datediff('active.last_visit_date', 'active.as_of', 'day') }}
+        cast({{ dbt.datediff('active.last_visit_date', 'active.as_of', 'day') }} as bigint)
             as days_since_last_visit,
         active.loyalty_enrollments_lifetime > 0 as is_loyalty_member,
         -- Floored at 0: a redemption can be known before a late-loaded earn.

@@ -5,7 +5,7 @@
   key must never change when new customers arrive. A full rebuild numbers the
   ids in order; a refresh numbers the new ids after the highest key.
 #}
-{{ config(materialized='incremental', unique_key='customer_id') }}
+{{ config(materialized=incremental_on_duckdb(), unique_key='customer_id') }}
 
 with source as (
     select

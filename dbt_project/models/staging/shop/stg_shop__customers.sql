@@ -10,10 +10,10 @@ with source as (
 renamed as (
     select
         {{ normalize_id('customer_id') }} as customer_id,
-        coalesce(lower(trim(cast(segment as varchar))), 'unknown') as segment,
-        coalesce(lower(trim(cast(acquisition_channel as varchar))), 'unknown')
+        coalesce(lower(trim(cast(segment as string))), 'unknown') as segment,
+        coalesce(lower(trim(cast(acquisition_channel as string))), 'unknown')
             as acquisition_channel,
-        coalesce(upper(trim(cast(country as varchar))), 'unknown') as country,
+        coalesce(upper(trim(cast(country as string))), 'unknown') as country,
         try_cast(signup_at as timestamp) as signed_up_at,
         try_cast(_loaded_at as timestamp) as loaded_at,
         raw_rowid

@@ -11,7 +11,7 @@ renamed as (
     select
         {{ normalize_id('loyalty_event_id') }} as loyalty_event_id,
         {{ normalize_id('customer_id') }} as customer_id,
-        lower(trim(cast(event_type as varchar))) as loyalty_event_type,
+        lower(trim(cast(event_type as string))) as loyalty_event_type,
         {{ as_double('points') }} as points,
         try_cast(occurred_at as timestamp) as occurred_at,
         try_cast(_loaded_at as timestamp) as loaded_at,
@@ -36,7 +36,7 @@ checked as (
 ),
 
 final as (
-    select * replace ({{ as_count('points') }} as points)
+    select {{ star_replace([('points', as_count('points'))]) }}
     from checked
 )
 

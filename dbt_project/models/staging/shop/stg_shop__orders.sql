@@ -11,7 +11,7 @@ renamed as (
     select
         {{ normalize_id('order_id') }} as order_id,
         {{ normalize_id('customer_id') }} as customer_id,
-        lower(trim(cast(status as varchar))) as order_status,
+        lower(trim(cast(status as string))) as order_status,
         {{ as_double('order_value') }} as order_value,
         {{ as_double('discount_amount') }} as discount_amount,
         {{ as_double('item_count') }} as item_count,
@@ -42,11 +42,11 @@ checked as (
 
 final as (
     select
-        * replace (
-            {{ as_amount('order_value') }} as order_value,
-            {{ as_amount('discount_amount') }} as discount_amount,
-            {{ as_count('item_count') }} as item_count
-        )
+        {{ star_replace([
+            ('order_value', as_amount('order_value')),
+            ('discount_amount', as_amount('discount_amount')),
+            ('item_count', as_count('item_count')),
+        ]) }}
     from checked
 )
 

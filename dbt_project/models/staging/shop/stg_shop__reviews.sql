@@ -25,14 +25,14 @@ checked as (
         case
             {{ event_row_checks('review_id', 'reviewed_at') }}
             when rating is null then 'missing_value'
-            when not isfinite(rating) then 'non_finite_value'
+            when not {{ is_finite('rating') }} then 'non_finite_value'
             when rating not between 1 and 5 then 'invalid_rating'
         end as row_reject_reason
     from renamed
 ),
 
 final as (
-    select * replace ({{ as_count('rating') }} as rating)
+    select {{ star_replace([('rating', as_count('rating'))]) }}
     from checked
 )
 

@@ -11,7 +11,7 @@ renamed as (
     select
         {{ normalize_id('visit_id') }} as visit_id,
         {{ normalize_id('customer_id') }} as customer_id,
-        lower(trim(cast(device as varchar))) as device,
+        lower(trim(cast(device as string))) as device,
         {{ as_double('page_views') }} as page_views,
         {{ as_double('session_seconds') }} as session_seconds,
         try_cast(visited_at as timestamp) as visited_at,
@@ -39,10 +39,10 @@ checked as (
 
 final as (
     select
-        * replace (
-            {{ as_count('page_views') }} as page_views,
-            {{ as_count('session_seconds') }} as session_seconds
-        )
+        {{ star_replace([
+            ('page_views', as_count('page_views')),
+            ('session_seconds', as_count('session_seconds')),
+        ]) }}
     from checked
 )
 

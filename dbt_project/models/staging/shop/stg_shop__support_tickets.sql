@@ -11,7 +11,7 @@ renamed as (
     select
         {{ normalize_id('ticket_id') }} as ticket_id,
         {{ normalize_id('customer_id') }} as customer_id,
-        lower(trim(cast(category as varchar))) as ticket_category,
+        lower(trim(cast(category as string))) as ticket_category,
         try_cast(opened_at as timestamp) as opened_at,
         try_cast(_loaded_at as timestamp) as loaded_at,
         raw_rowid
