@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,6 +102,7 @@ def session(folder: Path, driver_memory: str = "4g") -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     spark.udf.register("churn_normalize_id", udf(normalize_id, StringType(), useArrow=True))
     return spark
 

@@ -98,7 +98,8 @@ features as (
             as days_since_last_order,
         cast({{ dbt.datediff('active.first_order_date', 'active.as_of', 'day') }} as bigint)
             as days_since_first_order,
-        cast({{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as bigint) as tenure_days,
+        cast({{ dbt.datediff('customers.signed_up_at', 'active.as_of', 'day') }} as bigint)
+            as tenure_days,
         cast(active.revenue_lifetime as double) / active.orders_lifetime as avg_order_value,
         cast(active.items_lifetime as double) / active.orders_lifetime as avg_items_per_order,
         case
@@ -112,7 +113,7 @@ features as (
             when active.orders_lifetime > 1
                 then
                     {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
-                    / (active.orders_lifetime - 1.0)
+                    / cast(active.orders_lifetime - 1 as double)
         end as avg_days_between_orders,
         cast(coalesce(order_periods.order_periods_180d, 0) as bigint) as order_periods_180d,
         case
@@ -121,21 +122,21 @@ features as (
                     {{ dbt.datediff('active.last_order_date', 'active.as_of', 'day') }}
                     / greatest(
                         {{ dbt.datediff('active.first_order_date', 'active.last_order_date', 'day') }}
-                        / (active.orders_lifetime - 1.0),
-                        1.0
+                        / cast(active.orders_lifetime - 1 as double),
+                        1
                     )
         end as purchase_overdue_ratio,
         -- Orders per day in the last 30 days over orders per day in the 60 before
         -- (smoothed so that a quiet customer is 1, not undefined).
-        (active.orders_30d + 0.5)
-        / ((active.orders_90d - active.orders_30d) / 2.0 + 0.5)
+        (cast(active.orders_30d as double) + 0.5)
+        / (cast(active.orders_90d - active.orders_30d as double) / 2 + 0.5)
             as order_trend_ratio,
         cast(active.orders_cancelled_lifetime as double) / active.orders_placed_lifetime
             as cancellation_rate,
         cast(active.orders_returned_lifetime as double) / active.orders_placed_lifetime
             as return_rate,
-        (active.visits_30d + 0.5)
-        / ((active.visits_90d - active.visits_30d) / 2.0 + 0.5)
+        (cast(active.visits_30d as double) + 0.5)
+        / (cast(active.visits_90d - active.visits_30d as double) / 2 + 0.5)
             as visit_trend_ratio,
         case
             when active.visits_90d > 0
@@ -144,7 +145,7 @@ features as (
         end as pages_per_visit_90d,
         case
             when active.visits_90d > 0
-                then active.session_seconds_90d / 60.0 / active.visits_90d
+                then cast(active.session_seconds_90d as double) / 60 / active.visits_90d
             else 0
         end as avg_session_minutes_90d,
         cast({{ dbt.datediff('active.last_visit_date', 'active.as_of', 'day') }} as bigint)
