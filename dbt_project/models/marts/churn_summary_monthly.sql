@@ -17,8 +17,10 @@ final as (
         count(*) as active_customers,
         cast(sum(churned) as bigint) as churned_customers,
         avg(churned) as churn_rate,
-        -- Averaged exactly (as decimal), so a rebuild gives the same digits.
-        cast(avg(cast(revenue_180d as decimal(18, 2))) as double) as avg_revenue_180d,
+        -- The exact sum in cents over the count in cents (how DuckDB averages
+        -- decimals): the same double on every engine and every rebuild.
+        cast(sum(cast(cast(revenue_180d as decimal(18, 2)) * 100 as bigint)) as double)
+        / (count(revenue_180d) * 100) as avg_revenue_180d,
         avg(orders_90d) as avg_orders_90d,
         avg(cast(is_loyalty_member as integer)) as loyalty_member_share
     from snapshots
