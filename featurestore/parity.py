@@ -45,9 +45,13 @@ class MartParity:
     def describe(self) -> str:
         if self.equal:
             return f"{self.mart}: {self.rows[0]} rows, every column equal"
-        problems = [f"rows {self.rows[0]} vs {self.rows[1]}"] if self.rows[0] != self.rows[1] else []
+        problems = (
+            [f"rows {self.rows[0]} vs {self.rows[1]}"] if self.rows[0] != self.rows[1] else []
+        )
         if self.unmatched != (0, 0):
-            problems.append(f"{self.unmatched[0]} rows only in DuckDB, {self.unmatched[1]} only in Spark")
+            problems.append(
+                f"{self.unmatched[0]} rows only in DuckDB, {self.unmatched[1]} only in Spark"
+            )
         problems += [f"{column}: {what}" for column, what in self.columns.items()]
         return f"{self.mart}: " + "; ".join(problems)
 
@@ -75,7 +79,9 @@ def compare_mart(
     files = quote_literal(spark_folder / "**" / "*.parquet")
     # Spark's columns in DuckDB's types (timestamps come back as UTC instants,
     # partition columns as text).
-    casts = ", ".join(f"cast({quote_identifier(c)} as {t}) as {quote_identifier(c)}" for c, t in types.items())
+    casts = ", ".join(
+        f"cast({quote_identifier(c)} as {t}) as {quote_identifier(c)}" for c, t in types.items()
+    )
     con.execute(
         f"create or replace temp view spark_side as select {casts}"
         f" from read_parquet({files}, hive_partitioning = true)"
@@ -88,25 +94,32 @@ def compare_mart(
     )
     if not keys:
         only = [
-            con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
+            con.execute(
+                f"select count(*) from (select * from {a} except all select * from {b})"
+            ).fetchone()[0]
             for a, b in (("duck_side", "spark_side"), ("spark_side", "duck_side"))
         ]
         return MartParity(mart, rows, (only[0], only[1]))
-    on = " and ".join(f"d.{quote_identifier(k)} is not distinct from s.{quote_identifier(k)}" for k in keys)
-    # Column i of DuckDB's row is d<i>, of Spark's s<i>; `found` tells which side has the row.
+    on = " and ".join(
+        f"d.{quote_identifier(k)} is not distinct from s.{quote_identifier(k)}" for k in keys
+    )
+    # Column i of DuckDB's row is d<i>, of Spark's s<i>.
     sides = ", ".join(
-        f"d.{quote_identifier(c)} as d{i}, s.{quote_identifier(c)} as s{i}" for i, c in enumerate(types)
+        f"d.{quote_identifier(c)} as d{i}, s.{quote_identifier(c)} as s{i}"
+        for i, c in enumerate(types)
     )
     con.execute(
-        f"create or replace temp table matched as select {sides}, d.{quote_identifier(keys[0])}"
-        f" is not null or d.{quote_identifier(keys[0])} is null as in_duck from duck_side as d"
-        f" full outer join spark_side as s on {on}"
+        f"create or replace temp table matched as select {sides}"
+        f" from duck_side as d inner join spark_side as s on {on}"
     )
-    unmatched = con.execute(
-        f"select count(*) from duck_side as d anti join spark_side as s on {on}"
-    ).fetchone()[0], con.execute(
-        f"select count(*) from spark_side as s anti join duck_side as d on {on}"
-    ).fetchone()[0]
+    unmatched = (
+        con.execute(
+            f"select count(*) from duck_side as d anti join spark_side as s on {on}"
+        ).fetchone()[0],
+        con.execute(
+            f"select count(*) from spark_side as s anti join duck_side as d on {on}"
+        ).fetchone()[0],
+    )
     parity = MartParity(mart, rows, unmatched)
     for i, (column, data_type) in enumerate(types.items()):
         duck, spark = f"d{i}", f"s{i}"
@@ -117,9 +130,9 @@ def compare_mart(
             )
         else:
             differs = f"{duck} is distinct from {spark}"
+        example = f"any_value(cast({duck} as varchar) || ' vs ' || cast({spark} as varchar))"
         count, example = con.execute(
-            f"select count(*), any_value(cast({duck} as varchar) || ' vs ' || cast({spark} as varchar))"
-            f" from matched where {differs}"
+            f"select count(*), {example} from matched where {differs}"
         ).fetchone()
         if count:
             parity.columns[column] = f"{count} rows differ, e.g. {example}"

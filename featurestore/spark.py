@@ -19,6 +19,7 @@ from warehouse.contract import REPO_ROOT
 from warehouse.database import DB_PATH_ENV_VAR, DEFAULT_DB_PATH
 from warehouse.lineage import features_sha256
 from warehouse.spark import (
+    LAST_BUILD_FILE,
     SparkUnavailable,
     export_raw,
     register_raw,
@@ -27,6 +28,7 @@ from warehouse.spark import (
 )
 
 TARGET = "spark"
+SELECTING = {"--select", "-s", "--exclude", "--selector", "--models", "-m"}
 
 
 def dbt(args: list[str], target_path: Path) -> bool:
@@ -54,6 +56,10 @@ def build(folder: Path, dbt_args: list[str], target_path: Path) -> bool:
     if built != sha:  # the build parsed something else than the parse: rows stamped wrong
         print(f"error: the build's manifest hashes to {built}, not {sha}", file=sys.stderr)
         return False
+    if not SELECTING.intersection(dbt_args):  # every model and test: a complete build
+        results = json.loads((target_path / "run_results.json").read_text())
+        record = {"build_id": results["metadata"]["invocation_id"], "features_sha256": sha}
+        (folder / LAST_BUILD_FILE).write_text(json.dumps(record))
     return True
 
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from modeling import spark_marts
 from modeling.churn_pyfunc import mart_features
 from modeling.errors import ModelingError
-from modeling.manifest import SNAPSHOT_MODEL, FeatureSpec
+from modeling.manifest import DEFAULT_MANIFEST, SNAPSHOT_MODEL, FeatureSpec
 from warehouse import published
-from warehouse.database import NOT_A_DATABASE, not_duckdb_file, open_error_reason, quote_identifier
+from warehouse.database import (
+    NOT_A_DATABASE,
+    not_duckdb_file,
+    open_error_reason,
+    quote_identifier,
+    resolve_db_path,
+)
+from warehouse.spark import is_spark_warehouse, spark_dir
 
 MART_SCHEMA = "marts"
 SNAPSHOT_TABLE = f"{MART_SCHEMA}.{SNAPSHOT_MODEL}"
@@ -25,8 +34,11 @@ BUILD_COLUMN = "build_id"  # the build whose published version the row belongs t
 def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     """The published version of the warehouse's marts (warehouse.published): never
     the warehouse itself, whose writers a reader would block (its header is read
-    only to say what is wrong with a path that is no warehouse)."""
+    only to say what is wrong with a path that is no warehouse). For a Spark
+    warehouse folder, its tables read through Spark (modeling.spark_marts)."""
     db_path = Path(db_path)
+    if is_spark_warehouse(db_path):
+        return spark_marts.connect(db_path)
     if not db_path.exists():
         raise ModelingError(f"no warehouse at {db_path}: run `python -m seeds_gen` and `dbt build`")
     try:
@@ -37,6 +49,16 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         raise ModelingError(f"cannot open {db_path}: {open_error_reason(error)}") from None
     except published.PublishedError as error:
         raise ModelingError(str(error)) from None
+
+
+def marts_and_manifest(args: argparse.Namespace) -> tuple[Path, Path]:
+    """Where a CLI reads the marts and the dbt manifest: the DuckDB warehouse (--db)
+    and target/manifest.json, or with --target spark the Spark warehouse folder
+    and the manifest of its build; --manifest wins."""
+    if args.target == "spark":
+        folder = spark_dir(args.spark_dir)
+        return folder, args.manifest or folder / "target" / "manifest.json"
+    return resolve_db_path(args.db), args.manifest or DEFAULT_MANIFEST
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from duckdb import DuckDBPyConnection
 
+from modeling import spark_marts
 from modeling.churn_pyfunc import ChurnModel
 from modeling.data import (
     BUILD_COLUMN,
@@ -30,6 +31,7 @@ from modeling.data import (
     MART_SCHEMA,
     SNAPSHOT_TABLE,
     connect_read_only,
+    marts_and_manifest,
     table_columns,
 )
 from modeling.errors import ModelingError, run_cli
@@ -46,8 +48,9 @@ from modeling.registry import (
 )
 from warehouse import published
 from warehouse.cli import Parser, iso_date, number
-from warehouse.database import all_or_nothing, quote_identifier, quote_literal, resolve_db_path
+from warehouse.database import all_or_nothing, quote_identifier, quote_literal
 from warehouse.lock import writer_lock
+from warehouse.spark import is_spark_warehouse
 
 SCORES_SOURCE = ("scoring", "churn_scores")  # (dbt source, table): where scores are written
 BATCH_ROWS = 250_000  # bounded memory whatever the number of customers
@@ -56,8 +59,12 @@ BATCH_ROWS = 250_000  # bounded memory whatever the number of customers
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line, checked: a bad option is a one-line usage error (exit 2)."""
     parser = Parser(prog="python -m modeling.score", description=__doc__.splitlines()[0])
-    parser.add_db_option()
-    parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
+    parser.add_db_option(spark=True)
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        help=f"dbt manifest (default: {DEFAULT_MANIFEST}; with --target spark, the Spark build's)",
+    )
     parser.add_argument(
         "--registered-model",
         help="registered model to score with (default: the warehouse's, churn-<name>-<id>)",
@@ -208,9 +215,9 @@ def conform(scores: pd.DataFrame, table: TableSpec) -> pd.DataFrame:
 def score(args: argparse.Namespace) -> dict:
     """Score one snapshot with one registered version and write the rows. The
     local inputs (warehouse, manifest, snapshot) are checked before the store."""
-    db_path = resolve_db_path(args.db)
+    db_path, manifest_path = marts_and_manifest(args)
     economics = CampaignEconomics.from_args(args)
-    manifest = Manifest(args.manifest)
+    manifest = Manifest(manifest_path)
     spec = manifest.feature_spec()
     table = manifest.source_table(*SCORES_SOURCE)
     # One connection: one published version from the schedule to the last row.
@@ -264,6 +271,13 @@ def write_scores(
     lock spans both, so no build publishes in between."""
     relation = f"{quote_identifier(table.schema)}.{quote_identifier(table.name)}"
     column = quote_identifier(time_column)
+    if is_spark_warehouse(db_path):
+        replaced = (
+            f"{column} = date '{as_of.date().isoformat()}' and model_name = {quote_literal(name)}"
+            f" and model_version = {quote_literal(version)}"
+        )
+        spark_marts.write_scores(db_path, scores, table.relation, replaced)
+        return
     with writer_lock(db_path):
         with all_or_nothing(db_path) as con:
             con.execute(

@@ -31,13 +31,14 @@ from mlflow.models import ModelSignature, infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 from sklearn.metrics import average_precision_score
 
-from modeling import churn_pyfunc, evaluation, plots, registry, report, runs
+from modeling import churn_pyfunc, evaluation, plots, registry, report, runs, spark_marts
 from modeling.churn_pyfunc import BgNbd, add_btyd_features
 from modeling.data import (
     LABEL_WINDOW_END,
     SNAPSHOT_TABLE,
     Split,
     mart_rows,
+    marts_and_manifest,
     read_snapshots,
     read_truth,
     split_out_of_time,
@@ -63,7 +64,8 @@ from modeling.models import (
     refit,
 )
 from warehouse.cli import Parser, number
-from warehouse.database import quote_identifier, resolve_db_path, writable_folder_problem
+from warehouse.database import quote_identifier, writable_folder_problem
+from warehouse.spark import is_spark_warehouse
 
 REPORT_PATH = Path("reports/churn_report.html")
 # The metrics that pick the run's best model and decide the champion gate.
@@ -100,8 +102,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--registered-model",
         help="registered model to add the version to (default: the warehouse's, as the experiment)",
     )
-    parser.add_db_option()
-    parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt manifest")
+    parser.add_db_option(spark=True)
+    parser.add_argument(
+        "--spark-sample",
+        type=number(float, 0, 1, low_open=True),
+        default=1.0,
+        help="with --target spark: read this share of the customers (all their snapshots),"
+        " sampled in Spark, for a mart larger than memory (default 1: all)",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        help=f"dbt manifest (default: {DEFAULT_MANIFEST}; with --target spark, the Spark build's)",
+    )
     parser.add_argument(
         "--primary-metric",
         choices=list(PRIMARY_METRICS),
@@ -223,6 +236,9 @@ class RunSettings:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunSettings:
+        db_path, manifest_path = marts_and_manifest(args)
+        if args.target == "spark":
+            spark_marts.use_sample(args.spark_sample)
         return cls(
             models=tuple(args.models),
             seed=args.seed,
@@ -230,8 +246,8 @@ class RunSettings:
             primary_metric=args.primary_metric,
             experiment=args.experiment,
             registered_model=args.registered_model,
-            db_path=resolve_db_path(args.db),
-            manifest_path=args.manifest,
+            db_path=db_path,
+            manifest_path=manifest_path,
             report_path=args.report,
             allow_stale_manifest=args.allow_stale_manifest,
             economics=evaluation.CampaignEconomics.from_args(args),
@@ -311,6 +327,10 @@ def run_params(settings: RunSettings, data: TrainingData) -> dict:
         "dropped_constant_features": ",".join(data.dropped) or "none",
         "source_table": SNAPSHOT_TABLE,
         "db_path": str(settings.db_path),
+        # The engine the marts were read from, and the share of customers read
+        # (modeling.spark_marts: a Spark mart may be sampled to fit in memory).
+        "engine": "spark" if is_spark_warehouse(settings.db_path) else "duckdb",
+        "sample_share": spark_marts.sample_share() if is_spark_warehouse(settings.db_path) else 1,
         **data.split.describe(data.spec.time_column),
         **settings.economics.as_params(),
     }

@@ -19,12 +19,26 @@ class Parser(argparse.ArgumentParser):
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)
 
-    def add_db_option(self) -> None:
-        """`--db PATH`, the one way every CLI is pointed at another warehouse."""
+    def add_db_option(self, spark: bool = False) -> None:
+        """`--db PATH`, the one way every CLI is pointed at another warehouse; with
+        `spark`, also `--target spark` and `--spark-dir` (docs/spark.md)."""
         self.add_argument(
             "--db",
             help=f"warehouse file (default: ${DB_PATH_ENV_VAR}, else {DEFAULT_DB_PATH})",
         )
+        if spark:
+            self.add_argument(
+                "--target",
+                choices=["duckdb", "spark"],
+                default="duckdb",
+                help="the engine whose marts to use: duckdb (--db) or spark (--spark-dir);"
+                " default duckdb",
+            )
+            self.add_argument(
+                "--spark-dir",
+                help="with --target spark: the local Spark warehouse folder"
+                " (default: $CHURN_SPARK_DIR, else data/spark)",
+            )
 
 
 def number(

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 SPARK_DIR_ENV_VAR = "CHURN_SPARK_DIR"
 DEFAULT_SPARK_DIR = "data/spark"
 RAW_ROWID = "_raw_rowid"
+# The last complete build (every model and test): its id and features hash.
+LAST_BUILD_FILE = "last_build.json"
 NO_SPARK = (
     "PySpark is not installed: install the project with its spark extra"
     " (pip install -e '.[spark]'), which `make install` does"
@@ -47,6 +49,11 @@ class SparkUnavailable(Exception):
 def spark_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """The local Spark warehouse folder: `path`, else $CHURN_SPARK_DIR, else data/spark."""
     return Path(path or os.environ.get(SPARK_DIR_ENV_VAR) or DEFAULT_SPARK_DIR).resolve()
+
+
+def is_spark_warehouse(path: Path) -> bool:
+    """A local Spark warehouse folder (it has a metastore), not a DuckDB file."""
+    return (Path(path) / "metastore_db").is_dir()
 
 
 def java_available() -> bool:
@@ -72,6 +79,7 @@ def settings(folder: Path, driver_memory: str = "4g") -> dict[str, str]:
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
         "spark.sql.session.timeZone": "UTC",
