@@ -37,21 +37,28 @@ def dbt(args: list[str], target_path: Path) -> bool:
 
     common = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
     common += ["--target", TARGET, "--target-path", str(target_path)]
+    common += ["--log-path", str(target_path / "logs")]
     result = dbtRunner().invoke([*args, *common])
     return bool(result.success)
 
 
-def build(folder: Path, dbt_args: list[str], target_path: Path) -> bool:
-    """Parse, hash the manifest for the snapshot rows, then `dbt build <dbt_args>`."""
-    spark = session(folder)
+def build(folder: Path, dbt_args: list[str], target_path: Path, driver_memory: str) -> bool:
+    """Parse, hash the manifest for the snapshot rows, then `dbt build <dbt_args>`;
+    prints how long each phase took."""
+    phases = {}
+    started = time.monotonic()
+    spark = session(folder, driver_memory)
     register_raw(spark, folder)
+    phases["session"] = time.monotonic() - started
     os.environ.setdefault("CHURN_WAREHOUSE_NAME", folder.name)
     if not dbt(["parse", "--quiet"], target_path):
         return False
     sha = features_sha256(json.loads((target_path / "manifest.json").read_text()))
     spark.sql(f"create or replace temporary view churn_build as select '{sha}' as features_sha256")
+    phases["parse"] = time.monotonic() - started - sum(phases.values())
     if not dbt(["build", *dbt_args], target_path):
         return False
+    phases["dbt build"] = time.monotonic() - started - sum(phases.values())
     built = features_sha256(json.loads((target_path / "manifest.json").read_text()))
     if built != sha:  # the build parsed something else than the parse: rows stamped wrong
         print(f"error: the build's manifest hashes to {built}, not {sha}", file=sys.stderr)
@@ -60,6 +67,7 @@ def build(folder: Path, dbt_args: list[str], target_path: Path) -> bool:
         results = json.loads((target_path / "run_results.json").read_text())
         record = {"build_id": results["metadata"]["invocation_id"], "features_sha256": sha}
         (folder / LAST_BUILD_FILE).write_text(json.dumps(record))
+    print("spark build: " + ", ".join(f"{name} {s:.0f} s" for name, s in phases.items()))
     return True
 
 
@@ -84,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         " or data/warehouse.duckdb), written by the generator or the loader, to the"
         " Spark folder as Parquet",
     )
+    parser.add_argument(
+        "--driver-memory", default="4g", help="the Spark driver's heap, e.g. 12g (default 4g)"
+    )
     argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--") if "--" in argv else len(argv)
     args, dbt_args = parser.parse_args(argv[:split]), argv[split + 1 :]
@@ -95,8 +106,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: --raw-from {args.raw_from}: no such warehouse file", file=sys.stderr)
                 return 2
             counts = export_raw(args.raw_from, folder)
-            print(f"raw tables copied to {folder / 'raw'}: {counts}")
-        ok = build(folder, dbt_args, folder / "target")
+            print(
+                f"raw tables copied to {folder / 'raw'} in {time.monotonic() - started:.0f} s:"
+                f" {sum(counts.values()):,} rows"
+            )
+        ok = build(folder, dbt_args, folder / "target", args.driver_memory)
     except (SparkUnavailable, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -96,6 +96,8 @@ def session(folder: Path, driver_memory: str = "4g") -> SparkSession:
     SQL functions registered (`churn_normalize_id`)."""
     if not java_available():
         raise SparkUnavailable(NO_JAVA)
+    # PySpark 4.3 warns about pandas 3 on import; the project reads through Arrow.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     try:
         from pyspark.sql import SparkSession
         from pyspark.sql.functions import udf
@@ -104,13 +106,13 @@ def session(folder: Path, driver_memory: str = "4g") -> SparkSession:
         raise SparkUnavailable(NO_SPARK) from None
     # The Python workers (the UDFs) run this interpreter, which has the project.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about the hostname
     folder.mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in settings(folder, driver_memory).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     spark.udf.register("churn_normalize_id", udf(normalize_id, StringType(), useArrow=True))
     return spark
 

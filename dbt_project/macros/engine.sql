@@ -39,6 +39,15 @@
     (not isnan({{ expression }}) and abs({{ expression }}) != double('inf'))
 {%- endmacro %}
 
+{# is_finite of every column, and-ed. #}
+{% macro all_finite(columns) -%}
+    {%- set finite = [] -%}
+    {%- for column in columns -%}
+        {%- do finite.append(is_finite(column)) -%}
+    {%- endfor -%}
+    {{ return(finite | join(' and ')) }}
+{%- endmacro %}
+
 {# Fails the query with `message` (a string expression) when evaluated. #}
 {% macro raise_error(message) -%}
     {{ return(adapter.dispatch('raise_error', 'churn')(message)) }}

@@ -42,10 +42,6 @@
 {# Numbers of a row: all present, all finite, none negative. `when` branches. #}
 {% macro number_checks(columns) %}
     when {{ columns | join(' is null or ') }} is null then 'missing_value'
-    when not (
-        {%- for column in columns %}
-            {{ is_finite(column) }}{% if not loop.last %} and{% endif %}
-        {%- endfor %}
-    ) then 'non_finite_value'
+    when not ({{ all_finite(columns) }}) then 'non_finite_value'
     when {{ columns | join(' < 0 or ') }} < 0 then 'negative_value'
 {% endmacro %}
