@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 from warehouse.cli import Parser
 from warehouse.contract import REPO_ROOT
 from warehouse.database import DB_PATH_ENV_VAR, DEFAULT_DB_PATH
@@ -113,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         ok = build(folder, dbt_args, folder / "target", args.driver_memory)
     except (SparkUnavailable, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except duckdb.Error as error:
+        print(f"error: --raw-from {args.raw_from}: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: --spark-dir {folder}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(f"spark build {'done' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
     return 0 if ok else 1

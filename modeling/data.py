@@ -57,6 +57,11 @@ def marts_and_manifest(args: argparse.Namespace) -> tuple[Path, Path]:
     and the manifest of its build; --manifest wins."""
     if args.target == "spark":
         folder = spark_dir(args.spark_dir)
+        if not is_spark_warehouse(folder):
+            raise ModelingError(
+                f"no Spark warehouse at {folder}: build one with"
+                " `python -m featurestore.spark build --raw-from data/warehouse.duckdb`"
+            )
         return folder, args.manifest or folder / "target" / "manifest.json"
     return resolve_db_path(args.db), args.manifest or DEFAULT_MANIFEST
 
