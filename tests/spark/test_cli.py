@@ -3,6 +3,7 @@ and before anything is written (no Java needed)."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from featurestore import spark as spark_build
@@ -53,3 +54,27 @@ def test_a_sample_share_outside_0_1_is_a_usage_error(share, capsys):
     with pytest.raises(SystemExit) as exited:
         train.main(["--target", "spark", "--spark-sample", share])
     assert exited.value.code == 2 and "--spark-sample" in capsys.readouterr().err
+
+
+def test_the_raw_copy_carries_each_rows_rowid_and_replaces_the_last_copy(tmp_path):
+    from tests.conftest import make_warehouse
+    from warehouse.contract import RAW_TABLES
+    from warehouse.spark import export_raw
+
+    db = make_warehouse(tmp_path / "warehouse.duckdb", customers=200, dirty_rate=0.05)
+    folder = tmp_path / "spark"
+    first = export_raw(db, folder)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from raw.orders where rowid % 2 = 0")  # rewritten raw rows
+    second = export_raw(db, folder)
+    assert second["orders"] < first["orders"] and set(second) == set(RAW_TABLES)
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in RAW_TABLES:
+            copied = f"read_parquet('{folder}/raw/{table}/*.parquet')"
+            differ = con.execute(
+                f"select count(*) from (select rowid as _raw_rowid, * from raw.{table}"
+                f" except all select * from {copied})"
+            ).fetchone()[0]
+            rows = con.execute(f"select count(*) from {copied}").fetchone()[0]
+            assert differ == 0 and rows == second[table], table
+    assert sorted(p.name for p in (folder / "raw").iterdir()) == sorted(RAW_TABLES)
