@@ -44,6 +44,18 @@ def dbt(args: list[str], target_path: Path) -> bool:
     return bool(result.success)
 
 
+def parse_args(dbt_args: list[str]) -> list[str]:
+    """The arguments of `dbt build` that change what is parsed: --vars (the shaping
+    vars are part of the features hash)."""
+    kept = []
+    for i, arg in enumerate(dbt_args):
+        if arg.startswith("--vars="):
+            kept.append(arg)
+        elif arg == "--vars" and i + 1 < len(dbt_args):
+            kept += [arg, dbt_args[i + 1]]
+    return kept
+
+
 def build(folder: Path, dbt_args: list[str], target_path: Path, driver_memory: str) -> bool:
     """Parse, hash the manifest for the snapshot rows, then `dbt build <dbt_args>`;
     prints how long each phase took."""
@@ -53,7 +65,7 @@ def build(folder: Path, dbt_args: list[str], target_path: Path, driver_memory: s
     register_raw(spark, folder)
     phases["session"] = time.monotonic() - started
     os.environ.setdefault("CHURN_WAREHOUSE_NAME", folder.name)
-    if not dbt(["parse", "--quiet"], target_path):
+    if not dbt(["parse", "--quiet", *parse_args(dbt_args)], target_path):
         return False
     sha = features_sha256(json.loads((target_path / "manifest.json").read_text()))
     spark.sql(f"create or replace temporary view churn_build as select '{sha}' as features_sha256")
