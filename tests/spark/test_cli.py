@@ -78,3 +78,9 @@ def test_the_raw_copy_carries_each_rows_rowid_and_replaces_the_last_copy(tmp_pat
             rows = con.execute(f"select count(*) from {copied}").fetchone()[0]
             assert differ == 0 and rows == second[table], table
     assert sorted(p.name for p in (folder / "raw").iterdir()) == sorted(RAW_TABLES)
+
+
+def test_the_parse_before_a_build_gets_its_vars_and_nothing_else():
+    build = ["--select", "customer_risk", "--vars", "{a: 1}", "--vars={b: 2}", "--full-refresh"]
+    assert spark_build.parse_args(build) == ["--vars", "{a: 1}", "--vars={b: 2}"]
+    assert spark_build.parse_args(["--vars"]) == []
