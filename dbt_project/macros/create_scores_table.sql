@@ -13,11 +13,7 @@
 
 {% macro default__create_scores_table() %}
     {% if execute %}
-        {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
-        {% set columns = [] %}
-        {% for column in scores.columns.values() %}
-            {% do columns.append(column.name ~ ' ' ~ column.data_type) %}
-        {% endfor %}
+        {% set scores, columns = scores_table() %}
         create schema if not exists {{ scores.schema }};
         create table if not exists {{ scores.schema }}.{{ scores.identifier }} (
             {{ columns | join(' not null, ') }} not null
@@ -29,14 +25,20 @@
    (Hive tables do not keep it). #}
 {% macro spark__create_scores_table() %}
     {% if execute %}
-        {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
-        {% set columns = [] %}
-        {% for column in scores.columns.values() %}
-            {% do columns.append(column.name ~ ' ' ~ column.data_type) %}
-        {% endfor %}
+        {% set scores, columns = scores_table() %}
         {% do run_query('create database if not exists ' ~ scores.schema) %}
         {% do run_query('create table if not exists ' ~ scores.schema ~ '.' ~ scores.identifier
             ~ ' (' ~ columns | join(', ') ~ ') using parquet') %}
     {% endif %}
     {{ return('') }}
+{% endmacro %}
+
+{# The source node and its columns as `name type`. #}
+{% macro scores_table() %}
+    {% set scores = graph.sources['source.' ~ project_name ~ '.scoring.churn_scores'] %}
+    {% set columns = [] %}
+    {% for column in scores.columns.values() %}
+        {% do columns.append(column.name ~ ' ' ~ column.data_type) %}
+    {% endfor %}
+    {{ return((scores, columns)) }}
 {% endmacro %}
