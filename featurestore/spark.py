@@ -30,7 +30,9 @@ from warehouse.spark import (
 )
 
 TARGET = "spark"
-SELECTING = {"--select", "-s", "--exclude", "--selector", "--models", "-m"}
+# dbt build flags that leave models or tests out: such a build is not complete.
+SELECTING = {"--select", "-s", "--exclude", "--selector", "--models", "-m", "--resource-type"}
+SELECTING |= {"--resource-types", "--exclude-resource-type", "--exclude-resource-types", "--empty"}
 
 
 def dbt(args: list[str], target_path: Path) -> bool:
@@ -41,6 +43,8 @@ def dbt(args: list[str], target_path: Path) -> bool:
     common += ["--target", TARGET, "--target-path", str(target_path)]
     common += ["--log-path", str(target_path / "logs")]
     result = dbtRunner().invoke([*args, *common])
+    if result.exception is not None:  # a usage error dbt returns without printing it
+        print(f"error: dbt {args[0]}: {str(result.exception).splitlines()[0]}", file=sys.stderr)
     return bool(result.success)
 
 
@@ -70,6 +74,9 @@ def build(folder: Path, dbt_args: list[str], target_path: Path, driver_memory: s
     sha = features_sha256(json.loads((target_path / "manifest.json").read_text()))
     spark.sql(f"create or replace temporary view churn_build as select '{sha}' as features_sha256")
     phases["parse"] = time.monotonic() - started - sum(phases.values())
+    # The tables change from here on: until this build completes, no build is the
+    # last complete one (training refuses to stamp rows with an older build's id).
+    (folder / LAST_BUILD_FILE).unlink(missing_ok=True)
     if not dbt(["build", *dbt_args], target_path):
         return False
     phases["dbt build"] = time.monotonic() - started - sum(phases.values())
@@ -77,7 +84,7 @@ def build(folder: Path, dbt_args: list[str], target_path: Path, driver_memory: s
     if built != sha:  # the build parsed something else than the parse: rows stamped wrong
         print(f"error: the build's manifest hashes to {built}, not {sha}", file=sys.stderr)
         return False
-    if not SELECTING.intersection(dbt_args):  # every model and test: a complete build
+    if not SELECTING.intersection(arg.split("=")[0] for arg in dbt_args):  # a complete build
         results = json.loads((target_path / "run_results.json").read_text())
         record = {"build_id": results["metadata"]["invocation_id"], "features_sha256": sha}
         (folder / LAST_BUILD_FILE).write_text(json.dumps(record))

@@ -272,10 +272,7 @@ def write_scores(
     relation = f"{quote_identifier(table.schema)}.{quote_identifier(table.name)}"
     column = quote_identifier(time_column)
     if is_spark_warehouse(db_path):
-        replaced = (
-            f"{column} = date '{as_of.date().isoformat()}' and model_name = {quote_literal(name)}"
-            f" and model_version = {quote_literal(version)}"
-        )
+        replaced = {time_column: as_of.date(), "model_name": name, "model_version": version}
         spark_marts.write_scores(db_path, scores, table.relation, replaced)
         return
     with writer_lock(db_path):

@@ -48,7 +48,7 @@ def sample_share() -> float:
 def _session(folder: Path):
     try:
         return spark.session(folder)
-    except spark.SparkUnavailable as error:
+    except spark.SparkUnavailable as error:  # no Java, or the JVM or catalog failed
         raise ModelingError(str(error)) from None
 
 
@@ -67,11 +67,13 @@ def _arrow_table(folder: Path, relation: str):
 def last_build(folder: Path) -> dict:
     """The last complete build of the Spark warehouse (featurestore.spark writes it)."""
     try:
-        return json.loads((folder / spark.LAST_BUILD_FILE).read_text())
-    except FileNotFoundError:
+        record = json.loads((folder / spark.LAST_BUILD_FILE).read_text())
+        return {"build_id": str(record["build_id"])}
+    except (OSError, ValueError, KeyError, TypeError):
         raise ModelingError(
-            f"no complete build in the Spark warehouse {folder}:"
-            " run `python -m featurestore.spark build`"
+            f"no complete build recorded in the Spark warehouse {folder}"
+            f" ({spark.LAST_BUILD_FILE} missing or unreadable): run"
+            " `python -m featurestore.spark build`"
         ) from None
 
 
@@ -95,12 +97,19 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def write_scores(folder: Path, scores: pd.DataFrame, relation: str, replaced: str) -> None:
-    """Replace the rows of `relation` where `replaced` holds by `scores`: the other
-    rows are collected first, then the table is overwritten with them and the new
-    ones (Parquet tables without Delta have no DELETE)."""
+def write_scores(folder: Path, scores: pd.DataFrame, relation: str, replaced: dict) -> None:
+    """Replace the rows of `relation` whose columns equal `replaced` (e.g. one as_of
+    of one model version) by `scores`: the other rows are collected first, then
+    the table is overwritten with them and the new ones (Parquet tables without
+    Delta have no DELETE). The filter is built as columns, not SQL text."""
+    from pyspark.sql import functions as F
+
     session = _session(folder)
-    kept = session.sql(f"select * from {relation} where not ({replaced})").toArrow()
+    table = session.table(relation)
+    match = F.lit(True)
+    for column, value in replaced.items():
+        match = match & (F.col(column) == F.lit(value))
+    kept = table.where(~F.coalesce(match, F.lit(False))).toArrow()
     new = pa.Table.from_pandas(scores[kept.column_names], preserve_index=False)
     rows = pa.concat_tables([kept, new.cast(kept.schema)])
     session.createDataFrame(rows).write.insertInto(relation, overwrite=True)

@@ -111,10 +111,28 @@ def session(folder: Path, driver_memory: str = "4g") -> SparkSession:
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in settings(folder, driver_memory).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
+        spark.sql("show databases").collect()  # opens the metastore: busy or broken shows here
+    except Exception as error:  # py4j and PySpark errors: the JVM, the memory setting, Derby
+        raise SparkUnavailable(start_failure(folder, error)) from None
     spark.udf.register("churn_normalize_id", udf(normalize_id, StringType(), useArrow=True))
     return spark
+
+
+def start_failure(folder: Path, error: Exception) -> str:
+    """One line for a session that could not start or open the catalog."""
+    first = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    return (
+        f"Spark could not open the warehouse at {folder} (is another Spark process using"
+        f" its catalog? Java 17 or later?): {first[:300]}"
+    )
+
+
+def spark_literal(text: str | os.PathLike[str]) -> str:
+    """A string literal for Spark SQL, which unescapes backslashes inside quotes."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def raw_folder(folder: Path, table: str) -> Path:
@@ -160,7 +178,7 @@ def register_raw(spark: SparkSession, folder: Path) -> None:
             )
         spark.sql(f"drop table if exists {RAW_SCHEMA}.{table}")
         spark.sql(
-            f"create table {RAW_SCHEMA}.{table} using parquet location {quote_literal(location)}"
+            f"create table {RAW_SCHEMA}.{table} using parquet location {spark_literal(location)}"
         )
 
 

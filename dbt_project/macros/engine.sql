@@ -72,8 +72,11 @@
     cross join generate_series({{ start }}, {{ stop }}, {{ step }}) as {{ alias }} ({{ column }})
 {%- endmacro %}
 
+{# Spark's sequence fails when start > stop; generate_series is then empty. #}
 {% macro spark__timestamp_series(start, stop, step, alias, column) -%}
-    lateral view explode(sequence({{ start }}, {{ stop }}, {{ step }})) {{ alias }} as {{ column }}
+    lateral view explode(
+        case when {{ start }} <= {{ stop }} then sequence({{ start }}, {{ stop }}, {{ step }}) end
+    ) {{ alias }} as {{ column }}
 {%- endmacro %}
 
 {# A query of the first event at or after each snapshot row, per key:
@@ -136,5 +139,11 @@
 {# The materialization of a model an incremental refresh appends to: incremental
    on DuckDB; a table on Spark, which rebuilds in full (refresh_plan). #}
 {% macro incremental_on_duckdb() -%}
-    {{ return('table' if target.type == 'spark' else 'incremental') }}
+    {{ return('table' if is_spark() else 'incremental') }}
+{%- endmacro %}
+
+{# The target is a Spark engine (dbt-spark, or dbt-databricks, whose dispatch
+   falls back to the spark__ macros). #}
+{% macro is_spark() -%}
+    {{ return(target.type in ['spark', 'databricks']) }}
 {%- endmacro %}

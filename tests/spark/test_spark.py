@@ -123,22 +123,40 @@ def test_each_engine_stamps_the_hash_of_its_own_manifest(both_builds):
 
 
 def test_training_and_scoring_run_on_the_spark_marts(both_builds, tmp_path):
-    _, folder = both_builds
+    db, folder = both_builds
     store = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     spark = ("--target", "spark", "--spark-dir", str(folder))
     trained = python(
         "-m", "modeling.train", *spark, "--models", "logistic_regression", cwd=tmp_path, **store
     )
     assert "registered as churn-spark-" in trained.stdout
-    scored = python("-m", "modeling.score", *spark, cwd=tmp_path, **store)
-    assert "scored " in scored.stdout
-    risk = python(
+    with duckdb.connect(str(db), read_only=True) as con:
+        latest, earlier = con.execute(
+            "select as_of, count(*) from marts.customer_snapshots group by as_of"
+            " order by as_of desc limit 2"
+        ).fetchall()
+        customers = con.execute(
+            "select count(distinct customer_id) from marts.customer_snapshots"
+            " where as_of in (?, ?)",
+            [latest[0], earlier[0]],
+        ).fetchone()[0]
+    # The latest snapshot, an earlier one, then the latest again: a re-score
+    # replaces its own rows and keeps the others.
+    for as_of in (latest[0], earlier[0], latest[0]):
+        scored = python(
+            "-m", "modeling.score", *spark, "--as-of", str(as_of), cwd=tmp_path, **store
+        )
+        assert (
+            f"scored {latest[1] if as_of == latest[0] else earlier[1]:,} customers" in scored.stdout
+        )
+    counts = python(
         "-c",
         "import sys; from pathlib import Path; from warehouse.spark import session;"
-        " print(session(Path(sys.argv[1])).sql('select count(*), count(distinct model_version)"
-        " from marts.customer_risk').collect()[0])",
+        " spark = session(Path(sys.argv[1]));"
+        " print(spark.sql('select count(*) from scoring.churn_scores').collect()[0][0],"
+        " spark.sql('select count(*) from marts.customer_risk').collect()[0][0])",
         str(folder),
         cwd=tmp_path,
     )
-    customers = int(scored.stdout.split("scored ")[1].split(" ")[0].replace(",", ""))
-    assert f"Row(count(1)={customers}, count(DISTINCT model_version)=1)" in risk.stdout
+    # Every score row once; customer_risk: each customer's latest score.
+    assert counts.stdout.split()[-2:] == [str(latest[1] + earlier[1]), str(customers)]

@@ -23,8 +23,8 @@
 {{ config(
     materialized='incremental',
     unique_key='as_of',
-    incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
-    partition_by=['as_of'] if target.type == 'spark' else none,
+    incremental_strategy='insert_overwrite' if is_spark() else 'delete+insert',
+    partition_by=['as_of'] if is_spark() else none,
     on_schema_change='fail',
     pre_hook="{{ drop_replaced_snapshots() }}",
     post_hook="{{ relabel_kept_snapshots() }}",
