@@ -330,7 +330,7 @@ def run_params(settings: RunSettings, data: TrainingData) -> dict:
         # The engine the marts were read from, and the share of customers read
         # (modeling.spark_marts: a Spark mart may be sampled to fit in memory).
         "engine": "spark" if is_spark_warehouse(settings.db_path) else "duckdb",
-        "sample_share": spark_marts.sample_share() if is_spark_warehouse(settings.db_path) else 1,
+        "sample_share": spark_marts.sample_share(),
         **data.split.describe(data.spec.time_column),
         **settings.economics.as_params(),
     }
